@@ -1,0 +1,132 @@
+/**
+ * The seam between HTTP and a runtime: the TCP handle contract.
+ *
+ * This module owns the shapes that an adapter (Node `net`, `Deno.listen`, `Bun.listen`, an
+ * in-memory pipe, a TLS or unix-socket transport of your own) must keep so that the core can
+ * drive it. It knows nothing about HTTP and nothing about any runtime.
+ *
+ * The contract is push-style with synchronous writes, whatever the runtime underneath does:
+ *
+ * - adapter → core, per connection: the core hands back a {@link ConnectionSink}; the adapter
+ *   calls `onData(chunk)` for every chunk read (the chunk then belongs to the core: an adapter
+ *   whose runtime reuses its read buffer copies first), `onEnd()` when the peer half-closes,
+ *   `onDrain()` when a `write()` that returned `false` has been flushed below the high-water
+ *   mark, and `onClose(error?)` exactly once when the connection is gone.
+ * - core → adapter: {@link TcpHandle}. `write()` never throws and never drops bytes; it returns
+ *   `false` above the high-water mark. The adapter owns every partial-write queue.
+ *
+ * @module
+ */
+
+/** Callbacks the core gives an adapter for one connection. */
+export interface ConnectionSink {
+  /** Bytes arrived. The chunk is owned by the core from now on. */
+  onData(chunk: Uint8Array): void;
+  /** The peer half-closed (FIN). Writes may still go out. */
+  onEnd(): void;
+  /** Buffered writes fell below the high-water mark after a `write()` returned `false`. */
+  onDrain(): void;
+  /** The connection is closed (called exactly once). `error` is set when it died abnormally. */
+  onClose(error?: Error): void;
+}
+
+/** A connected byte stream as the core sees it. */
+export interface TcpHandle {
+  /**
+   * Queue `chunk` for sending. Never throws, never drops: once accepted, the bytes go out
+   * unless the connection dies. Returns `false` when the adapter's buffer is above its
+   * high-water mark; the core then waits for `onDrain()` before writing more.
+   * Writes after `end()` or `destroy()` are ignored.
+   */
+  write(chunk: Uint8Array): boolean;
+  /** Optional: queue several chunks at once (one syscall where the runtime allows). */
+  writev?(chunks: Uint8Array[]): boolean;
+  /** Flush everything queued, send FIN, then close the connection. Idempotent. */
+  end(): void;
+  /** Close at once, dropping anything queued. Idempotent. */
+  destroy(error?: Error): void;
+  /** Stop calling `onData` until `resume()`. */
+  pause(): void;
+  /** Start calling `onData` again. */
+  resume(): void;
+  /** Peer address, e.g. `"127.0.0.1"` or `"::1"`. */
+  readonly remoteAddress?: string;
+  readonly remotePort?: number;
+  /** `"IPv4"` or `"IPv6"`. */
+  readonly remoteFamily?: string;
+  readonly localAddress?: string;
+  readonly localPort?: number;
+  /** `true` for transports that encrypt (TLS). */
+  readonly encrypted?: boolean;
+  /** Optional: disable Nagle's algorithm. */
+  setNoDelay?(noDelay?: boolean): void;
+  /** Optional: TCP keep-alive probes. */
+  setKeepAlive?(enable?: boolean, initialDelayMs?: number): void;
+}
+
+/** Called by a transport for each accepted connection; returns the sink for its events. */
+export type OnConnection = (handle: TcpHandle) => ConnectionSink;
+
+/** Where to listen. Node's names. */
+export interface ListenOptions {
+  /** 0 or absent picks a free port. */
+  port?: number;
+  /** Absent: all interfaces (`"::"` with IPv4 fallback to `"0.0.0.0"`, as Node does). */
+  host?: string;
+  backlog?: number;
+}
+
+/** What `address()` returns, as Node's `net.Server#address()`. */
+export interface AddressInfo {
+  address: string;
+  family: string;
+  port: number;
+}
+
+/** A bound, accepting listener. */
+export interface Listener {
+  readonly address: AddressInfo;
+  /** Stop accepting. Established connections are untouched. */
+  close(): Promise<void>;
+}
+
+/**
+ * A way to accept connections. Implement this to run anyhttp over anything that moves bytes.
+ *
+ * @example
+ * ```ts
+ * import { createServer, type Transport } from "@anyhttp/anyhttp/core";
+ * // A transport that accepts no connections: enough for the contract.
+ * const nowhere: Transport = {
+ *   listen: async () => ({ address: { address: "nowhere", family: "none", port: 0 }, close: async () => {} }),
+ * };
+ * const server = createServer({ transport: nowhere }, (_req, res) => res.end("ok"));
+ * server.listen(0, () => server.close());
+ * ```
+ */
+export interface Transport {
+  listen(options: ListenOptions, onConnection: OnConnection): Promise<Listener>;
+}
+
+/**
+ * Time as the core sees it. Injected so tests run timeouts without sleeping.
+ */
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** The real clock: `Date.now` and the global timers every runtime shares. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => {
+    const t = globalThis.setTimeout(fn, ms) as unknown as { unref?: () => void };
+    // Node and Bun return an object with unref(); a pending timeout must not keep the
+    // process alive on its own (the listener does that).
+    if (typeof t === "object" && t !== null && typeof t.unref === "function") t.unref();
+    return t;
+  },
+  clearTimeout: (h) => globalThis.clearTimeout(h as number),
+};
