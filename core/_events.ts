@@ -1,0 +1,137 @@
+/**
+ * A small EventEmitter with Node's method names and semantics (listeners run synchronously in
+ * registration order; `'error'` with no listener throws; `once` wrappers are removable by the
+ * original function). The core carries its own so that code written against `node:events`
+ * (frameworks, `on-finished`, `stream.pipeline`) works without importing `node:events`.
+ *
+ * @module
+ */
+
+// deno-lint-ignore no-explicit-any
+export type Listener = (...args: any[]) => void;
+type Wrapped = Listener & { listener?: Listener };
+
+/**
+ * Node-compatible event emitter.
+ *
+ * @example
+ * ```ts
+ * import { EventEmitter } from "@anyhttp/anyhttp/core";
+ * const e = new EventEmitter();
+ * e.once("ping", (n: number) => console.log("ping", n));
+ * e.emit("ping", 1); // logs once
+ * e.emit("ping", 2); // no listener left
+ * ```
+ */
+export class EventEmitter {
+  #events = new Map<string | symbol, Wrapped[]>();
+  #max = 10;
+
+  /** Node's default for `setMaxListeners`; kept for API compatibility (no warning is printed). */
+  static defaultMaxListeners = 10;
+
+  on(event: string | symbol, listener: Listener): this {
+    return this.#add(event, listener, false);
+  }
+  addListener(event: string | symbol, listener: Listener): this {
+    return this.#add(event, listener, false);
+  }
+  prependListener(event: string | symbol, listener: Listener): this {
+    return this.#add(event, listener, true);
+  }
+  once(event: string | symbol, listener: Listener): this {
+    return this.#add(event, this.#onceWrap(event, listener), false);
+  }
+  prependOnceListener(event: string | symbol, listener: Listener): this {
+    return this.#add(event, this.#onceWrap(event, listener), true);
+  }
+
+  off(event: string | symbol, listener: Listener): this {
+    return this.removeListener(event, listener);
+  }
+  removeListener(event: string | symbol, listener: Listener): this {
+    const list = this.#events.get(event);
+    if (!list) return this;
+    for (let i = list.length - 1; i >= 0; i--) {
+      if (list[i] === listener || list[i].listener === listener) {
+        const removed = list[i];
+        if (list.length === 1) this.#events.delete(event);
+        else this.#events.set(event, list.filter((_, j) => j !== i));
+        if (this.#events.has("removeListener")) {
+          this.emit("removeListener", event, removed.listener ?? removed);
+        }
+        break;
+      }
+    }
+    return this;
+  }
+  removeAllListeners(event?: string | symbol): this {
+    if (event === undefined) this.#events.clear();
+    else this.#events.delete(event);
+    return this;
+  }
+
+  emit(event: string | symbol, ...args: unknown[]): boolean {
+    const list = this.#events.get(event);
+    if (!list) {
+      if (event === "error") {
+        const err = args[0];
+        throw err instanceof Error ? err : new Error(`Unhandled error: ${String(err)}`);
+      }
+      return false;
+    }
+    if (list.length === 1) {
+      list[0].apply(this, args);
+    } else {
+      // Lists are replaced, never mutated, so iterating one is safe while listeners change.
+      for (const fn of list) fn.apply(this, args);
+    }
+    return true;
+  }
+
+  listeners(event: string | symbol): Listener[] {
+    return (this.#events.get(event) ?? []).map((fn) => fn.listener ?? fn);
+  }
+  rawListeners(event: string | symbol): Listener[] {
+    return (this.#events.get(event) ?? []).slice();
+  }
+  listenerCount(event: string | symbol, listener?: Listener): number {
+    const list = this.#events.get(event);
+    if (!list) return 0;
+    if (!listener) return list.length;
+    return list.filter((fn) => fn === listener || fn.listener === listener).length;
+  }
+  eventNames(): (string | symbol)[] {
+    return [...this.#events.keys()];
+  }
+  setMaxListeners(n: number): this {
+    this.#max = n;
+    return this;
+  }
+  getMaxListeners(): number {
+    return this.#max;
+  }
+
+  #add(event: string | symbol, listener: Listener, prepend: boolean): this {
+    if (typeof listener !== "function") {
+      throw new TypeError(`The "listener" argument must be of type function. Received ${typeof listener}`);
+    }
+    if (this.#events.has("newListener")) {
+      this.emit("newListener", event, (listener as Wrapped).listener ?? listener);
+    }
+    const list = this.#events.get(event);
+    if (!list) this.#events.set(event, [listener]);
+    else if (prepend) this.#events.set(event, [listener, ...list]);
+    else this.#events.set(event, [...list, listener]);
+    return this;
+  }
+
+  #onceWrap(event: string | symbol, listener: Listener): Wrapped {
+    const wrapped: Wrapped = (...args: unknown[]) => {
+      this.removeListener(event, wrapped);
+      listener.apply(this, args);
+    };
+    wrapped.listener = listener;
+    return wrapped;
+  }
+}

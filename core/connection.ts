@@ -1,0 +1,469 @@
+/**
+ * One HTTP/1.1 connection: bytes in from a {@link TcpHandle}, requests out to the server's
+ * handler, responses back in order.
+ *
+ * It owns: the parser for this connection, the receive half's state (moves from
+ * `state.ts`), the keep-alive latch (true → false only), the queue of unparsed bytes
+ * (pipelined requests wait there until both halves of the current exchange are done, so
+ * responses go out strictly in order), inbound flow control (`pause`/`resume` while a body
+ * buffer is full, a response waits on drain, or requests are queued), draining an unread
+ * request body up to a bound, canned error responses, and the timeouts checked by the server's
+ * sweep. It must not know any runtime: all I/O goes through the handle.
+ *
+ * @module
+ */
+
+import { IncomingMessage } from "./incoming-message.ts";
+import { RequestParser } from "./parser/llhttp.ts";
+import type { ServerResponse } from "./server-response.ts";
+import { Socket } from "./socket.ts";
+import { exchangeDone, next, RECEIVE, type ReceiveState } from "./state.ts";
+import { STATUS_CODES } from "./status-codes.ts";
+import { RemoteProtocolError } from "./errors.ts";
+import { latin1Encode } from "./_bytes.ts";
+import type { ConnectionSink, TcpHandle } from "./transport.ts";
+
+/** What a connection needs from its server: options, the clock, and where to report. */
+export interface ConnectionHost {
+  now(): number;
+  readonly keepAliveTimeout: number;
+  readonly headersTimeout: number;
+  readonly requestTimeout: number;
+  readonly maxHeaderSize: number;
+  readonly maxHeadersCount: number;
+  readonly requireHostHeader: boolean;
+  readonly joinDuplicateHeaders: boolean;
+  /** True once `close()` was called: finish the current exchange, then close. */
+  readonly closing: boolean;
+  createRequest(socket: Socket): IncomingMessage;
+  createResponse(req: IncomingMessage, conn: Connection): ServerResponse;
+  /** Emit `'request'`. */
+  dispatch(req: IncomingMessage, res: ServerResponse): void;
+  /** Emit `'clientError'` if anyone listens; false means: answer with the canned response. */
+  clientError(error: RemoteProtocolError, socket: Socket): boolean;
+  /** The connection is gone. */
+  removed(conn: Connection): void;
+}
+
+// Inbound flow control: reading stops while any reason holds.
+const PAUSE_BODY = 1; // the request body buffer is above its high-water mark
+const PAUSE_QUEUE = 2; // bytes of a later request wait behind the current exchange
+const PAUSE_DRAIN = 4; // the response waits for 'drain'
+
+/**
+ * Bytes of an unread request body we read and discard after the response, to keep the
+ * connection; past this the connection is closed instead. Arbitrary: covers typical form
+ * posts and small uploads a handler rejects, without letting a huge upload pin the server.
+ */
+export const DRAIN_LIMIT = 256 * 1024;
+
+/** Build the canned response Node sends for a client error: status line + `Connection: close`. */
+export function cannedResponse(status: number): Uint8Array {
+  return latin1Encode(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "unknown"}\r\nConnection: close\r\n\r\n`);
+}
+
+/**
+ * The server side of one connection. Created by the server for each handle; the transport
+ * talks to it through the {@link ConnectionSink} methods.
+ */
+export class Connection implements ConnectionSink {
+  readonly socket: Socket;
+  #handle: TcpHandle;
+  #host: ConnectionHost;
+  #parser: RequestParser;
+  #recv: ReceiveState = "idle";
+  #keepAlive = true;
+  #pending: Uint8Array[] = [];
+  #req: IncomingMessage | null = null;
+  #res: ServerResponse | null = null;
+  #paused = 0;
+  #processing = false;
+  #peerEnded = false;
+  #ending = false;
+  #closed = false;
+  #draining = false;
+  #drainBudget = 0;
+  #bodyReceived = 0;
+  /** Requests seen on this connection. */
+  requests = 0;
+  // Timestamps for the sweep (ms, from the injected clock).
+  #headStart: number;
+  #requestStart = 0;
+  #lastActivity: number;
+  #socketTimeout = 0;
+
+  constructor(handle: TcpHandle, host: ConnectionHost) {
+    this.#handle = handle;
+    this.#host = host;
+    this.#parser = new RequestParser({
+      maxHeaderSize: host.maxHeaderSize,
+      maxHeadersCount: host.maxHeadersCount,
+    });
+    this.socket = new Socket(handle, {
+      write: (c) => this.#write([c]),
+      end: () => this.#end(),
+      destroy: (e) => this.destroy(e),
+      setTimeout: (ms) => {
+        this.#socketTimeout = ms;
+        this.#lastActivity = this.#host.now();
+      },
+    });
+    // The first request's head timer starts at accept: a client that connects and sends
+    // nothing is held to headersTimeout too.
+    this.#headStart = host.now();
+    this.#lastActivity = this.#headStart;
+  }
+
+  /** True when no request is in progress and no bytes are queued. */
+  get idle(): boolean {
+    return this.#recv === "idle" && this.#pending.length === 0 && this.#res === null;
+  }
+
+  // ---- ResponseOwner --------------------------------------------------------------------
+
+  now(): number {
+    return this.#host.now();
+  }
+  get keepAliveTimeout(): number {
+    return this.#host.keepAliveTimeout;
+  }
+  /** Whether the connection may be reused after the current response. */
+  get keepAlive(): boolean {
+    if (!this.#keepAlive || this.#host.closing || this.#peerEnded) return false;
+    const req = this.#req;
+    if (req && !req.complete) {
+      // RFC 9112 §9.3: to reuse the connection we must read the rest of the body; past
+      // DRAIN_LIMIT we close instead.
+      const declared = Number(req.headers["content-length"]);
+      if (Number.isFinite(declared) && declared - this.#bodyReceived > DRAIN_LIMIT) return false;
+    }
+    return true;
+  }
+
+  /** @internal Queue a response's wire bytes. */
+  send(res: ServerResponse, chunks: Uint8Array[]): boolean {
+    if (res !== this.#res || this.#closed || this.#ending) return false;
+    const ok = this.#write(chunks);
+    if (!ok) this.#pause(PAUSE_DRAIN);
+    return ok;
+  }
+
+  /** @internal The current response is complete. */
+  finished(res: ServerResponse, close: boolean): void {
+    if (res !== this.#res) return;
+    if (close) this.#keepAlive = false;
+    const req = this.#req!;
+    if (!req.complete) {
+      req._dump();
+      if (this.#keepAlive && this.keepAlive) {
+        this.#draining = true;
+        this.#drainBudget = DRAIN_LIMIT;
+        this.#resume(PAUSE_BODY);
+      } else {
+        this.#end();
+        return;
+      }
+    } else {
+      req._dump();
+    }
+    if (!this.#keepAlive) {
+      this.#end();
+      return;
+    }
+    this.#maybeNext();
+  }
+
+  // ---- ConnectionSink -------------------------------------------------------------------
+
+  onData(chunk: Uint8Array): void {
+    if (this.#closed || this.#ending) return;
+    this.#lastActivity = this.#host.now();
+    if (chunk.byteLength === 0) return;
+    this.#pending.push(chunk);
+    this.#process();
+  }
+
+  onEnd(): void {
+    if (this.#closed) return;
+    this.#peerEnded = true;
+    if (this.#ending) return;
+    if (this.#recv === "head" || this.#recv === "body") {
+      if (this.#pending.length === 0) {
+        // The peer closed in the middle of a request (Node's socketOnEnd → parser.finish()).
+        const err = this.#parser.finish() ??
+          new RemoteProtocolError("HPE_INVALID_EOF_STATE", "Invalid EOF state", 400);
+        this.#parseError(err);
+      }
+      return;
+    }
+    // RFC 9112 §9.6: a half-close still lets us answer what was received before it.
+    if (this.idle) this.#end();
+  }
+
+  onDrain(): void {
+    if (this.#closed) return;
+    this.#resume(PAUSE_DRAIN);
+    this.#res?._onDrain();
+  }
+
+  onClose(error?: Error): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#pending = [];
+    this.#recv = next(RECEIVE, this.#recv, "peer-closed");
+    if (this.#req && !this.#req.complete) this.#req._abort();
+    else this.#req?._dump();
+    this.#res?._close();
+    this.#parser.free();
+    this.socket._closed(error !== undefined);
+    this.#host.removed(this);
+  }
+
+  // ---- control from the server ----------------------------------------------------------
+
+  /** Close at once. */
+  destroy(error?: Error): void {
+    if (this.#closed) return;
+    this.#ending = true;
+    this.#handle.destroy(error);
+  }
+
+  /** Close if nothing is in progress; otherwise finish the current exchange, then close. */
+  closeIfIdle(): boolean {
+    if (this.idle) {
+      this.#end();
+      return true;
+    }
+    return false;
+  }
+
+  /** Called by the server's sweep with the current time. */
+  checkTimeouts(now: number): void {
+    if (this.#closed || this.#ending) return;
+    const host = this.#host;
+    if (this.#recv === "idle" && this.#res === null && this.#pending.length === 0) {
+      if (this.requests > 0) {
+        // Keep-alive idle.
+        if (host.keepAliveTimeout > 0 && now - this.#lastActivity >= host.keepAliveTimeout) {
+          this.destroy();
+          return;
+        }
+      } else if (host.headersTimeout > 0 && now - this.#headStart >= host.headersTimeout) {
+        this.#timeout();
+        return;
+      }
+    }
+    if (this.#recv === "head" && host.headersTimeout > 0 && now - this.#headStart >= host.headersTimeout) {
+      this.#timeout();
+      return;
+    }
+    if ((this.#recv === "head" || this.#recv === "body") && host.requestTimeout > 0 &&
+      now - this.#requestStart >= host.requestTimeout) {
+      this.#timeout();
+      return;
+    }
+    if (this.#socketTimeout > 0 && now - this.#lastActivity >= this.#socketTimeout) {
+      this.#lastActivity = now;
+      if (this.socket.listenerCount("timeout") > 0) this.socket.emit("timeout");
+      else this.destroy();
+    }
+  }
+
+  // ---- internals ------------------------------------------------------------------------
+
+  #timeout(): void {
+    const err = new RemoteProtocolError("ERR_HTTP_REQUEST_TIMEOUT", "Request timeout", 408);
+    this.#parseError(err);
+  }
+
+  #process(): void {
+    if (this.#processing) return;
+    this.#processing = true;
+    try {
+      while (this.#pending.length > 0 && !this.#closed && !this.#ending) {
+        if (this.#recv === "done") {
+          if (!this.#draining) break;
+        }
+        if (this.#recv === "error" || this.#recv === "closed") {
+          this.#pending = [];
+          break;
+        }
+        const chunk = this.#pending[0];
+        if (this.#recv === "idle") {
+          this.#recv = next(RECEIVE, "idle", "message-begin");
+          if (this.requests > 0) this.#headStart = this.#host.now();
+          this.#requestStart = this.#headStart;
+        }
+        const result = this.#parser.execute(chunk);
+        if (result === "error") {
+          this.#pending = [];
+          this.#parseError(this.#parser.error!);
+          break;
+        }
+        const consumed = this.#parser.consumed;
+        if (consumed >= chunk.byteLength) this.#pending.shift();
+        else this.#pending[0] = chunk.subarray(consumed);
+
+        if (this.#parser.headJustCompleted) {
+          this.#recv = next(RECEIVE, this.#recv, "head-complete");
+          if (!this.#onHead()) break;
+        }
+        const req = this.#req;
+        for (const body of this.#parser.bodyChunks) {
+          this.#bodyReceived += body.byteLength;
+          if (this.#draining) {
+            this.#drainBudget -= body.byteLength;
+          } else if (req && !req._push(body)) {
+            this.#pause(PAUSE_BODY);
+          }
+        }
+        if (this.#draining && this.#drainBudget < 0) {
+          this.#end();
+          break;
+        }
+        if (result === "complete") {
+          this.#recv = next(RECEIVE, this.#recv, "message-complete");
+          if (this.#draining) {
+            this.#draining = false;
+          } else {
+            req?._pushEnd();
+          }
+          this.#maybeNextInline();
+        }
+      }
+      if (this.#pending.length > 0 && !this.#ending && !this.#closed) this.#pause(PAUSE_QUEUE);
+    } finally {
+      this.#processing = false;
+    }
+  }
+
+  /** The head of a request is complete: validate, build req/res, emit 'request'. */
+  #onHead(): boolean {
+    const p = this.#parser;
+    const host = this.#host;
+    this.requests++;
+    const req = host.createRequest(this.socket);
+    req.method = p.method;
+    req.url = p.url;
+    req.httpVersionMajor = p.versionMajor;
+    req.httpVersionMinor = p.versionMinor;
+    req.httpVersion = `${p.versionMajor}.${p.versionMinor}`;
+    req.rawHeaders = p.rawHeaders;
+    req._attach({
+      pull: () => this.#resume(PAUSE_BODY),
+      destroy: (e) => this.destroy(e),
+    }, host.joinDuplicateHeaders);
+    // RFC 9112 §3.2: a server MUST respond 400 to an HTTP/1.1 request that lacks a Host
+    // header field, or that has more than one.
+    let hosts = 0;
+    for (let i = 0; i < p.rawHeaders.length; i += 2) {
+      if (p.rawHeaders[i].length === 4 && p.rawHeaders[i].toLowerCase() === "host") hosts++;
+    }
+    if (hosts > 1 || (hosts === 0 && host.requireHostHeader && p.versionMajor === 1 && p.versionMinor >= 1)) {
+      this.#parseError(new RemoteProtocolError(
+        "HPE_INVALID_HOST",
+        hosts > 1 ? "Duplicate Host header" : "Missing Host header",
+        400,
+      ));
+      return false;
+    }
+    if (!p.shouldKeepAlive) this.#keepAlive = false;
+    if (p.upgrade) {
+      // TODO(anyhttp): 'upgrade' and 'connect' hand-off #4. Until then an Upgrade request is an
+      // ordinary request after which the connection closes (bytes after it are not HTTP),
+      // and CONNECT, which has no meaning without a tunnel, is refused.
+      this.#keepAlive = false;
+      if (p.method === "CONNECT") {
+        this.#parseError(new RemoteProtocolError("HPE_CONNECT_UNSUPPORTED", "CONNECT is not supported", 400));
+        return false;
+      }
+    }
+    this.#req = req;
+    this.#bodyReceived = 0;
+    const res = host.createResponse(req, this);
+    this.#res = res;
+    host.dispatch(req, res);
+    return !this.#closed;
+  }
+
+  /** Inside #process: the request ended; start the next one if the response is done too. */
+  #maybeNextInline(): void {
+    const res = this.#res;
+    if (res && exchangeDone(this.#recv, res._sendState) && this.#keepAlive) this.#startNext();
+  }
+
+  /** Outside #process (the response finished later): start the next exchange and parse. */
+  #maybeNext(): void {
+    if (this.#processing) {
+      // #process is on the stack (the handler answered synchronously); it picks up from here.
+      if (this.#recv === "done" && this.#keepAlive) this.#startNext();
+      return;
+    }
+    if (this.#recv === "done") {
+      this.#startNext();
+      this.#resume(PAUSE_QUEUE);
+      this.#process();
+    }
+  }
+
+  #startNext(): void {
+    this.#recv = next(RECEIVE, this.#recv, "next");
+    this.#parser.resume();
+    this.#req = null;
+    this.#res = null;
+    this.#draining = false;
+    this.#lastActivity = this.#host.now();
+    this.#headStart = this.#lastActivity;
+    if (this.#host.closing || (this.#peerEnded && this.#pending.length === 0)) this.#end();
+  }
+
+  #parseError(err: RemoteProtocolError): void {
+    if (this.#recv !== "error" && this.#recv !== "closed") {
+      this.#recv = next(RECEIVE, this.#recv === "done" ? "body" : this.#recv, "parse-error");
+    }
+    this.#keepAlive = false;
+    this.#pending = [];
+    const res = this.#res;
+    const req = this.#req;
+    if (req && !req.complete) req._abort();
+    if (this.#host.clientError(err, this.socket)) return;
+    if (!res || res._sendState === "waiting") {
+      // Before any response byte: answer with the canned status and close (Node's
+      // socketOnError). Afterwards the response is broken: destroy (below).
+      if (res) res._close();
+      this.#res = null;
+      this.#write([cannedResponse(err.status)]);
+      this.#end();
+    } else {
+      this.destroy(err);
+    }
+  }
+
+  #write(chunks: Uint8Array[]): boolean {
+    if (this.#closed || this.#ending) return false;
+    const h = this.#handle;
+    if (chunks.length === 1) return h.write(chunks[0]);
+    if (h.writev) return h.writev(chunks);
+    let ok = true;
+    for (const c of chunks) ok = h.write(c) && ok;
+    return ok;
+  }
+
+  #end(): void {
+    if (this.#ending || this.#closed) return;
+    this.#ending = true;
+    this.#pending = [];
+    this.#handle.end();
+  }
+
+  #pause(reason: number): void {
+    if (this.#paused === 0) this.#handle.pause();
+    this.#paused |= reason;
+  }
+
+  #resume(reason: number): void {
+    if ((this.#paused & reason) === 0) return;
+    this.#paused &= ~reason;
+    if (this.#paused === 0 && !this.#closed) this.#handle.resume();
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * anyhttp's runtime-free core: the HTTP/1.1 server, its message objects, the parser binding,
+ * the transport contract, and the in-memory transport and virtual clock for tests.
+ *
+ * To serve on real sockets, import `createServer` from `anyhttp` (or `anyhttp/node`,
+ * `anyhttp/deno`, `anyhttp/bun`) instead: those pass the runtime's transport.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryTransport, createServer } from "@anyhttp/anyhttp/core";
+ * const server = createServer({ transport: createMemoryTransport() }, (_req, res) => res.end("ok"));
+ * server.listen(0, () => server.close());
+ * ```
+ *
+ * @module
+ */
+
+export { createServer, Server, type RequestListener, type ServerOptions } from "./server.ts";
+export {
+  distinctFromRaw,
+  headersFromRaw,
+  type IncomingHeaders,
+  IncomingMessage,
+} from "./incoming-message.ts";
+export { type ResponseOwner, ServerResponse, type WriteCallback } from "./server-response.ts";
+export { Socket } from "./socket.ts";
+export { cannedResponse, Connection, DRAIN_LIMIT } from "./connection.ts";
+export { LocalProtocolError, RemoteProtocolError } from "./errors.ts";
+export { EventEmitter } from "./_events.ts";
+export { STATUS_CODES } from "./status-codes.ts";
+export {
+  httpDate,
+  isToken,
+  statusLine,
+  validateHeaderName,
+  validateHeaderValue,
+  type HeaderValue,
+} from "./serializer.ts";
+export { bodyWriter, ChunkedWriter, IdentityWriter, NoBodyWriter, type BodyWriter, type Framing } from "./body-writers.ts";
+export { exchangeDone, next, RECEIVE, SEND, type ReceiveState, type SendState, type Transitions } from "./state.ts";
+export {
+  loadLlhttp,
+  llhttpBuild,
+  REQUIRED_EXPORTS,
+  RequestParser,
+  type ExecuteResult,
+  type ParserLimits,
+} from "./parser/llhttp.ts";
+export type {
+  AddressInfo,
+  Clock,
+  ConnectionSink,
+  Listener,
+  ListenOptions,
+  OnConnection,
+  TcpHandle,
+  Transport,
+} from "./transport.ts";
+export { systemClock } from "./transport.ts";
+export {
+  createMemoryTransport,
+  MemoryClient,
+  type MemoryClientOptions,
+  type MemoryTransport,
+  VirtualClock,
+} from "./testing.ts";

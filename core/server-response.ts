@@ -1,0 +1,587 @@
+/**
+ * The response as the handler writes it: Node's `http.ServerResponse` surface.
+ *
+ * It owns: the outgoing header list and its validation, the status line, the framing decision
+ * made when the head is built (Node's `_storeHeader` rules: Content-Length when `end(data)`
+ * comes first, chunked for HTTP/1.1, close-delimited for HTTP/1.0, no body for HEAD / 1xx /
+ * 204 / 304), the body writer, and `'finish'` / `'close'` / `'drain'`.
+ *
+ * It must not know: sockets or runtimes. It hands wire bytes to its {@link ResponseOwner} (the
+ * connection), which decides when they may go out (responses are sent strictly in order).
+ *
+ * @module
+ */
+
+import { concatBytes, latin1Encode } from "./_bytes.ts";
+import { EventEmitter } from "./_events.ts";
+import { type BodyWriter, bodyWriter, type Framing } from "./body-writers.ts";
+import { LocalProtocolError, rangeError, typeError } from "./errors.ts";
+import type { IncomingMessage } from "./incoming-message.ts";
+import {
+  chunkBytes,
+  type HeaderValue,
+  httpDate,
+  statusLine,
+  validateHeaderName,
+  validateHeaderValue,
+} from "./serializer.ts";
+import { next, SEND, type SendState } from "./state.ts";
+
+/** What a response needs from the connection that carries it. */
+export interface ResponseOwner {
+  /** Milliseconds since the epoch (the injected clock). */
+  now(): number;
+  /** Server's `keepAliveTimeout` in ms (0: no `Keep-Alive` header). */
+  readonly keepAliveTimeout: number;
+  /** Whether the connection may stay open after this response (request side's verdict). */
+  readonly keepAlive: boolean;
+  /** Queue wire bytes. Returns false above the transport's high-water mark. */
+  send(res: ServerResponse, chunks: Uint8Array[]): boolean;
+  /** The response is complete; `close` says the connection must close after it. */
+  finished(res: ServerResponse, close: boolean): void;
+}
+
+/** Callback of `write()` / `end()`. */
+export type WriteCallback = (error?: Error | null) => void;
+
+type Entry = { name: string; value: HeaderValue };
+
+// Small bodies are copied behind the head so head + first chunk leave in one write; larger
+// ones go as a second chunk of the same writev (copying 64 KiB costs more than a syscall).
+const COALESCE_LIMIT = 16 * 1024;
+
+/**
+ * An HTTP response being written by a request handler.
+ *
+ * @example
+ * ```ts
+ * import { createServer, createMemoryTransport } from "@anyhttp/anyhttp/core";
+ * const transport = createMemoryTransport();
+ * createServer({ transport }, (_req, res) => {
+ *   res.setHeader("Content-Type", "text/plain");
+ *   res.writeHead(201, { "X-Id": "7" });
+ *   res.end("made");
+ * }).listen(0);
+ * ```
+ */
+export class ServerResponse extends EventEmitter {
+  /** The status code to send (200 unless set). */
+  statusCode = 200;
+  /** The reason phrase; Node's table when not set. */
+  statusMessage: string | undefined = undefined;
+  /** Add a `Date` header when the handler did not set one. */
+  sendDate = true;
+  /** Throw when the body does not match a set `Content-Length` (Node's option). */
+  strictContentLength = false;
+  /** The request this response answers. */
+  readonly req: IncomingMessage;
+  /** True once the body was delimited with chunked encoding. */
+  chunkedEncoding = false;
+  /** Whether the connection may be reused after this response. */
+  shouldKeepAlive: boolean;
+  /** Chunked encoding for an unknown length (true for HTTP/1.1 peers, see constructor). */
+  useChunkedEncodingByDefault: boolean;
+  /** `true` after `end()`. */
+  writableEnded = false;
+  /** `true` after `'finish'`. */
+  writableFinished = false;
+  destroyed = false;
+
+  #owner: ResponseOwner;
+  #headers = new Map<string, Entry>();
+  #head: string | null = null;
+  #headSent = false;
+  #state: SendState = "waiting";
+  #writer: BodyWriter | null = null;
+  #framing: Framing = "close";
+  #hasBody = true;
+  #last = false;
+  #contentLength: number | null = null;
+  #bytesWritten = 0;
+  #trailers = "";
+  #needDrain = false;
+  #closed = false;
+  #corked = 0;
+  #corkBuffer: Uint8Array[] = [];
+
+  constructor(req: IncomingMessage, owner: ResponseOwner) {
+    super();
+    this.req = req;
+    this.#owner = owner;
+    this.shouldKeepAlive = owner.keepAlive;
+    if (req.method === "HEAD") this.#hasBody = false;
+    // Node: an HTTP/1.0 peer gets chunked only if it announced `TE: chunked`.
+    this.useChunkedEncodingByDefault = req.httpVersionMajor > 1 ||
+      (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) ||
+      /(?:^|\W)chunked(?:$|\W)/i.test(String(req.headers.te ?? ""));
+  }
+
+  /** True once the head was written (by `writeHead`, `flushHeaders` or the first write). */
+  get headersSent(): boolean {
+    return this.#head !== null;
+  }
+  /** Node's deprecated alias of `writableEnded`. */
+  get finished(): boolean {
+    return this.writableEnded;
+  }
+  /** The request's socket-like object. */
+  get socket(): unknown {
+    return this.#closed ? null : this.req.socket;
+  }
+  get connection(): unknown {
+    return this.socket;
+  }
+  get writable(): boolean {
+    return !this.writableEnded && !this.destroyed;
+  }
+  get writableNeedDrain(): boolean {
+    return this.#needDrain;
+  }
+  get writableCorked(): number {
+    return this.#corked;
+  }
+  /** @internal The send half's state (`state.ts`). */
+  get _sendState(): SendState {
+    return this.#state;
+  }
+
+  // ---- headers --------------------------------------------------------------------------
+
+  /** Set one header, replacing any value it had. */
+  setHeader(name: string, value: HeaderValue): this {
+    this.#assertHeadersNotSent("set");
+    validateHeaderName(name);
+    validateHeaderValue(name, value);
+    this.#headers.set(name.toLowerCase(), { name, value });
+    return this;
+  }
+
+  /** Add a value to a header, keeping the values it already has. */
+  appendHeader(name: string, value: HeaderValue): this {
+    this.#assertHeadersNotSent("append");
+    validateHeaderName(name);
+    validateHeaderValue(name, value);
+    const key = name.toLowerCase();
+    const prev = this.#headers.get(key);
+    if (!prev) {
+      this.#headers.set(key, { name, value });
+    } else {
+      const a = Array.isArray(prev.value) ? prev.value : [prev.value as string | number];
+      const b = Array.isArray(value) ? value : [value as string | number];
+      prev.value = [...a, ...b];
+    }
+    return this;
+  }
+
+  /** Set several headers from a `Headers` or `Map`. */
+  setHeaders(headers: Headers | Map<string, HeaderValue>): this {
+    this.#assertHeadersNotSent("set");
+    if (typeof Headers !== "undefined" && headers instanceof Headers) {
+      const cookies = headers.getSetCookie();
+      for (const [k, v] of headers) if (k !== "set-cookie") this.setHeader(k, v);
+      if (cookies.length) this.setHeader("set-cookie", cookies);
+    } else if (headers instanceof Map) {
+      for (const [k, v] of headers) this.setHeader(k, v);
+    } else {
+      throw typeError("ERR_INVALID_ARG_TYPE", `The "headers" argument must be a Headers or Map. Received ${typeof headers}`);
+    }
+    return this;
+  }
+
+  getHeader(name: string): HeaderValue | undefined {
+    return this.#headers.get(String(name).toLowerCase())?.value;
+  }
+  hasHeader(name: string): boolean {
+    return this.#headers.has(String(name).toLowerCase());
+  }
+  removeHeader(name: string): void {
+    this.#assertHeadersNotSent("remove");
+    this.#headers.delete(String(name).toLowerCase());
+  }
+  getHeaderNames(): string[] {
+    return [...this.#headers.keys()];
+  }
+  getRawHeaderNames(): string[] {
+    return [...this.#headers.values()].map((e) => e.name);
+  }
+  getHeaders(): Record<string, HeaderValue> {
+    const out: Record<string, HeaderValue> = Object.create(null);
+    for (const [k, e] of this.#headers) out[k] = e.value;
+    return out;
+  }
+
+  /**
+   * Set the status and headers: `writeHead(status[, message][, headers])`, headers as an
+   * object, a flat `[name, value, ...]` array or an array of pairs.
+   */
+  writeHead(
+    statusCode: number,
+    message?: string | Record<string, HeaderValue> | readonly unknown[],
+    headers?: Record<string, HeaderValue> | readonly unknown[],
+  ): this {
+    if (this.#head !== null) {
+      throw new LocalProtocolError("ERR_HTTP_HEADERS_SENT", "Cannot write headers: headers already sent");
+    }
+    const code = Number(statusCode) | 0;
+    if (!(code >= 100 && code <= 999)) {
+      throw rangeError("ERR_HTTP_INVALID_STATUS_CODE", `Invalid status code: "${String(statusCode)}"`);
+    }
+    if (typeof message === "string") {
+      if (/[^\t\x20-\x7e\x80-\xff]/.test(message)) {
+        throw typeError("ERR_INVALID_CHAR", `Invalid character in statusMessage ["${message}"]`);
+      }
+      this.statusMessage = message;
+    } else if (message !== undefined && headers === undefined) {
+      headers = message;
+    }
+    this.statusCode = code;
+    if (headers) this.#applyHeaders(headers);
+    this.#buildHead();
+    return this;
+  }
+
+  #applyHeaders(headers: Record<string, HeaderValue> | readonly unknown[]): void {
+    if (Array.isArray(headers)) {
+      const flat: unknown[] = headers.length && Array.isArray(headers[0]) ? headers.flat() : headers;
+      if (flat.length % 2 !== 0) {
+        throw typeError("ERR_INVALID_ARG_VALUE", "Cannot write headers: the header array has an odd length");
+      }
+      for (let i = 0; i < flat.length; i += 2) this.#headers.delete(String(flat[i]).toLowerCase());
+      for (let i = 0; i < flat.length; i += 2) {
+        if (flat[i]) this.appendHeader(String(flat[i]), flat[i + 1] as HeaderValue);
+      }
+    } else {
+      for (const k of Object.keys(headers)) if (k) this.setHeader(k, headers[k as keyof typeof headers]);
+    }
+  }
+
+  /** Add trailer fields, sent after a chunked body (ignored for other framings, as in Node). */
+  addTrailers(headers: Record<string, HeaderValue> | readonly [string, HeaderValue][]): void {
+    const pairs = Array.isArray(headers) ? headers : Object.entries(headers);
+    for (const [name, value] of pairs) {
+      validateHeaderName(name);
+      validateHeaderValue(name, value);
+      this.#trailers += `${name}: ${value}\r\n`;
+    }
+  }
+
+  /** Send the head now, before any body. */
+  flushHeaders(): void {
+    if (this.#head === null) this.#buildHead();
+    this.#sendHead([]);
+  }
+
+  // ---- body -----------------------------------------------------------------------------
+
+  /**
+   * Write a body chunk. Returns `false` when the connection is above its high-water mark;
+   * wait for `'drain'` before writing more.
+   */
+  write(chunk: unknown, encoding?: string | WriteCallback, callback?: WriteCallback): boolean {
+    if (typeof encoding === "function") {
+      callback = encoding;
+      encoding = undefined;
+    }
+    if (this.writableEnded) {
+      const err = new LocalProtocolError("ERR_STREAM_WRITE_AFTER_END", "Cannot write: the response has ended");
+      queueMicrotask(() => {
+        callback?.(err);
+        this.emit("error", err);
+      });
+      return false;
+    }
+    if (chunk === null) {
+      throw typeError("ERR_STREAM_NULL_VALUES", "Cannot write: chunk is null");
+    }
+    const data = chunkBytes(chunk, encoding);
+    if (this.#head === null) this.#buildHead();
+    const ok = this.#writeBody(data);
+    if (callback) queueMicrotask(() => callback!(null));
+    return ok;
+  }
+
+  /** Finish the response, optionally with a last chunk. */
+  end(chunk?: unknown, encoding?: string | WriteCallback, callback?: WriteCallback): this {
+    if (typeof chunk === "function") {
+      callback = chunk as WriteCallback;
+      chunk = undefined;
+    } else if (typeof encoding === "function") {
+      callback = encoding;
+      encoding = undefined;
+    }
+    if (this.writableEnded) {
+      if (callback) {
+        if (this.writableFinished) queueMicrotask(() => callback!(null));
+        else this.once("finish", () => callback!(null));
+      }
+      return this;
+    }
+    const data = chunk === undefined || chunk === null ? undefined : chunkBytes(chunk, encoding);
+    if (this.#head === null) {
+      // Node: a body given whole to end() before the head gets an exact Content-Length.
+      this.#contentLength = data ? data.byteLength : 0;
+      this.#buildHead();
+    }
+    if (this.strictContentLength && this.#framing === "length" && this.#contentLength !== null) {
+      const total = this.#bytesWritten + (this.#hasBody && data ? data.byteLength : 0);
+      if (total !== this.#contentLength) throw this.#lengthMismatch(total);
+    }
+    this.writableEnded = true;
+    const wire: Uint8Array[] = [];
+    if (data && this.#hasBody) wire.push(...this.#frame(data));
+    wire.push(...this.#writer!.end(this.#framing === "chunked" ? this.#trailers : undefined));
+    if (!this.#headSent) this.#sendHead(wire);
+    else if (wire.length) this.#emitWire(wire);
+    this.#state = next(SEND, this.#state, "write-end");
+    if (this.#corked) {
+      this.#corked = 0;
+      this.#flushCork();
+    }
+    // Sent fewer bytes than the Content-Length promised: the peer would read the next
+    // response as body, so the connection cannot be reused (RFC 9112 §6.3, item 5 for the
+    // peer's side of the same rule).
+    if (this.#framing === "length" && this.#contentLength !== null && this.#bytesWritten < this.#contentLength) {
+      this.#last = true;
+    }
+    this.#owner.finished(this, this.#last || !this.shouldKeepAlive);
+    queueMicrotask(() => {
+      this.writableFinished = true;
+      this.emit("finish");
+      callback?.(null);
+      this._close();
+    });
+    return this;
+  }
+
+  /** Buffer writes until `uncork()` (or `end()`), then send them in one go. */
+  cork(): void {
+    this.#corked++;
+  }
+  uncork(): void {
+    if (this.#corked > 0 && --this.#corked === 0) this.#flushCork();
+  }
+
+  /** Send `100 Continue` (RFC 9110 §10.1.1). */
+  writeContinue(callback?: () => void): void {
+    this.#informational("HTTP/1.1 100 Continue\r\n\r\n");
+    if (callback) queueMicrotask(callback);
+  }
+
+  /** Send `102 Processing`. */
+  writeProcessing(callback?: () => void): void {
+    this.#informational("HTTP/1.1 102 Processing\r\n\r\n");
+    if (callback) queueMicrotask(callback);
+  }
+
+  /** Send `103 Early Hints` (RFC 8297) with `Link` and other hint headers. */
+  writeEarlyHints(hints: Record<string, HeaderValue>, callback?: () => void): void {
+    let head = "HTTP/1.1 103 Early Hints\r\n";
+    for (const [name, value] of Object.entries(hints)) {
+      validateHeaderName(name);
+      validateHeaderValue(name, value);
+      for (const v of Array.isArray(value) ? value : [value]) head += `${name}: ${v}\r\n`;
+    }
+    this.#informational(head + "\r\n");
+    if (callback) queueMicrotask(callback);
+  }
+
+  /** Abort the response and the connection. */
+  destroy(error?: Error): this {
+    if (this.destroyed) return this;
+    this.destroyed = true;
+    const s = this.req.socket as { destroy?: (e?: Error) => void } | null;
+    s?.destroy?.(error);
+    return this;
+  }
+
+  /** Node compatibility: a per-response timeout is the socket's. */
+  setTimeout(ms: number, callback?: () => void): this {
+    const s = this.req.socket as { setTimeout?: (ms: number, cb?: () => void) => unknown } | null;
+    s?.setTimeout?.(ms, callback);
+    return this;
+  }
+
+  // ---- called by the connection ---------------------------------------------------------
+
+  /** @internal The transport drained below its high-water mark. */
+  _onDrain(): void {
+    if (this.#needDrain) {
+      this.#needDrain = false;
+      this.emit("drain");
+    }
+  }
+
+  /** @internal The response is over (finished, or the connection died): emit `'close'` once. */
+  _close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (!this.writableEnded) this.destroyed = true;
+    queueMicrotask(() => this.emit("close"));
+  }
+
+  // ---- internals ------------------------------------------------------------------------
+
+  #assertHeadersNotSent(action: string): void {
+    if (this.#head !== null) {
+      throw new LocalProtocolError(
+        "ERR_HTTP_HEADERS_SENT",
+        `Cannot ${action} headers after they are sent to the client`,
+      );
+    }
+  }
+
+  #informational(text: string): void {
+    if (this.#head !== null) {
+      throw new LocalProtocolError("ERR_HTTP_HEADERS_SENT", "Cannot write an informational response: headers already sent");
+    }
+    this.#state = next(SEND, this.#state, "write-informational");
+    this.#emitWire([latin1Encode(text)]);
+  }
+
+  #lengthMismatch(actual: number): Error {
+    return new LocalProtocolError(
+      "ERR_HTTP_CONTENT_LENGTH_MISMATCH",
+      `Response body's content-length of ${actual} byte(s) does not match the content-length of ${this.#contentLength} byte(s) set in header`,
+    );
+  }
+
+  /** Node's `_storeHeader`: the head text and the framing decision. */
+  #buildHead(): void {
+    const code = this.statusCode;
+    if (!(code >= 100 && code <= 999) || code !== (code | 0)) {
+      throw rangeError("ERR_HTTP_INVALID_STATUS_CODE", `Invalid status code: "${String(code)}"`);
+    }
+    // RFC 9110 §6.4.1: 1xx, 204 and 304 responses have no content.
+    if (code === 204 || code === 304 || (code >= 100 && code <= 199)) this.#hasBody = false;
+    // The connection may have lost keep-alive since this response was created.
+    if (!this.#owner.keepAlive) this.shouldKeepAlive = false;
+    let head = statusLine(code, this.statusMessage);
+    let hasConnection = false;
+    let hasLength = false;
+    let hasTE = false;
+    let hasDate = false;
+    let hasTrailer = false;
+    let defaultKeepAlive = true;
+    for (const [key, { name, value }] of this.#headers) {
+      if (Array.isArray(value)) {
+        for (const v of value) head += `${name}: ${v}\r\n`;
+      } else {
+        head += `${name}: ${value}\r\n`;
+      }
+      switch (key) {
+        case "connection":
+          hasConnection = true;
+          if (/(?:^|\W)close(?:$|\W)/i.test(String(value))) this.#last = true;
+          break;
+        case "content-length":
+          hasLength = true;
+          this.#contentLength = Number(value);
+          break;
+        case "transfer-encoding":
+          hasTE = true;
+          if (/(?:^|\W)chunked(?:$|\W)/i.test(String(value))) this.chunkedEncoding = true;
+          break;
+        case "date":
+          hasDate = true;
+          break;
+        case "keep-alive":
+          defaultKeepAlive = false;
+          break;
+        case "trailer":
+          hasTrailer = true;
+          break;
+      }
+    }
+    if (!hasDate && this.sendDate) head += `Date: ${httpDate(this.#owner.now())}\r\n`;
+    if (!hasConnection) {
+      const keep = this.shouldKeepAlive && (hasLength || this.useChunkedEncodingByDefault);
+      if (keep) {
+        head += "Connection: keep-alive\r\n";
+        const t = this.#owner.keepAliveTimeout;
+        if (t && defaultKeepAlive) head += `Keep-Alive: timeout=${Math.floor(t / 1000)}\r\n`;
+      } else {
+        this.#last = true;
+        head += "Connection: close\r\n";
+      }
+    }
+    if (!this.#hasBody) {
+      this.#framing = "none";
+    } else if (hasTE) {
+      this.#framing = this.chunkedEncoding ? "chunked" : "close";
+      if (!this.chunkedEncoding) this.#last = true;
+    } else if (hasLength) {
+      this.#framing = "length";
+    } else if (!this.useChunkedEncodingByDefault) {
+      // HTTP/1.0 peer: the body ends when the connection closes (RFC 9112 §6.3, item 8).
+      this.#framing = "close";
+      this.#last = true;
+    } else if (!hasTrailer && this.#contentLength !== null) {
+      head += `Content-Length: ${this.#contentLength}\r\n`;
+      this.#framing = "length";
+    } else {
+      head += "Transfer-Encoding: chunked\r\n";
+      this.chunkedEncoding = true;
+      this.#framing = "chunked";
+    }
+    if (this.#framing !== "length") this.#contentLength = null;
+    this.#writer = bodyWriter(this.#framing);
+    this.#head = head + "\r\n";
+    if (this.#last) this.shouldKeepAlive = false;
+  }
+
+  #frame(data: Uint8Array): Uint8Array[] {
+    if (this.#framing === "length" && this.#contentLength !== null) {
+      const room = this.#contentLength - this.#bytesWritten;
+      if (data.byteLength > room) {
+        if (this.strictContentLength) throw this.#lengthMismatch(this.#bytesWritten + data.byteLength);
+        // More bytes than Content-Length promised would be read as the next response
+        // (response splitting): send what fits and close the connection afterwards.
+        data = data.subarray(0, Math.max(0, room));
+        this.#last = true;
+      }
+    }
+    this.#bytesWritten += data.byteLength;
+    return this.#writer!.write(data);
+  }
+
+  #writeBody(data: Uint8Array): boolean {
+    if (!this.#hasBody) {
+      if (!this.#headSent) this.#sendHead([]);
+      return true;
+    }
+    const wire = this.#frame(data);
+    if (!this.#headSent) return this.#sendHead(wire);
+    if (wire.length === 0) return !this.#needDrain;
+    return this.#emitWire(wire);
+  }
+
+  #sendHead(body: Uint8Array[]): boolean {
+    if (this.#headSent) return this.#emitWire(body);
+    this.#headSent = true;
+    this.#state = next(SEND, this.#state, "write-head");
+    const head = latin1Encode(this.#head!);
+    let size = head.byteLength;
+    for (const c of body) size += c.byteLength;
+    if (size <= COALESCE_LIMIT) return this.#emitWire([concatBytes([head, ...body])]);
+    return this.#emitWire([head, ...body]);
+  }
+
+  #emitWire(chunks: Uint8Array[]): boolean {
+    if (this.#corked) {
+      this.#corkBuffer.push(...chunks);
+      return true;
+    }
+    const ok = this.#owner.send(this, chunks);
+    if (!ok) this.#needDrain = true;
+    return ok;
+  }
+
+  #flushCork(): void {
+    const chunks = this.#corkBuffer;
+    this.#corkBuffer = [];
+    if (!chunks.length) return;
+    let size = 0;
+    for (const c of chunks) size += c.byteLength;
+    this.#emitWire(size <= COALESCE_LIMIT ? [concatBytes(chunks)] : chunks);
+  }
+}

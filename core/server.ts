@@ -1,0 +1,373 @@
+/**
+ * `Server`: Node's `http.Server` over any {@link Transport}.
+ *
+ * It owns: options and their defaults (Node's names), `listen()` in Node's argument forms, the
+ * set of live connections, the one coarse timer that sweeps them for timeouts (no timer per
+ * connection), `close()` and friends, and the server events (`request`, `connection`,
+ * `clientError`, `listening`, `close`, `error`). It must not know any runtime: the transport
+ * and the clock are injected.
+ *
+ * @module
+ */
+
+import { EventEmitter } from "./_events.ts";
+import { Connection, type ConnectionHost } from "./connection.ts";
+import type { RemoteProtocolError } from "./errors.ts";
+import { rangeError, typeError } from "./errors.ts";
+import { IncomingMessage } from "./incoming-message.ts";
+import { ServerResponse } from "./server-response.ts";
+import type { Socket } from "./socket.ts";
+import {
+  type AddressInfo,
+  type Clock,
+  type Listener,
+  type ListenOptions,
+  systemClock,
+  type TcpHandle,
+  type Transport,
+} from "./transport.ts";
+
+/** The request handler: Node's `(req, res) => void`. */
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** Options of `createServer()`: Node's names and defaults, plus the injected seams. */
+export interface ServerOptions {
+  /** How connections arrive. The runtime entry points (`anyhttp`, `anyhttp/node`, ...) set it. */
+  transport?: Transport;
+  /** Time source for `Date` and timeouts (tests pass a virtual clock). */
+  clock?: Clock;
+  /** Idle time after a response before a keep-alive connection is closed. 5 s: Node's default. */
+  keepAliveTimeout?: number;
+  /** Time allowed to receive a request head. 60 s: Node's default. */
+  headersTimeout?: number;
+  /** Time allowed to receive a whole request. 300 s: Node's default. */
+  requestTimeout?: number;
+  /** Bytes of request-target + header fields. 16 KiB: Node's default (tomcat 8, IIS 16). */
+  maxHeaderSize?: number;
+  /** Header lines kept per request. 2000: Node's default. */
+  maxHeadersCount?: number;
+  /** Answer HTTP/1.1 requests without `Host` with 400 (RFC 9112 §3.2). Default true, as Node. */
+  requireHostHeader?: boolean;
+  /** Join every duplicate header with `, ` instead of Node's per-field rules. Default false. */
+  joinDuplicateHeaders?: boolean;
+  /**
+   * How often the sweep checks timeouts, ms. Node checks every 30 s, so a 2 s headersTimeout
+   * fires up to 30 s late; 1 s keeps every timeout within a second of its value.
+   */
+  connectionsCheckingInterval?: number;
+  /** Class used for requests (Node's option). */
+  IncomingMessage?: typeof IncomingMessage;
+  /** Class used for responses (Node's option). */
+  ServerResponse?: typeof ServerResponse;
+}
+
+type ListenCallback = () => void;
+
+function positive(name: string, v: unknown, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
+    throw rangeError("ERR_OUT_OF_RANGE", `The value of "options.${name}" is out of range. It must be a non-negative number. Received ${String(v)}`);
+  }
+  return v;
+}
+
+/**
+ * An HTTP/1.1 server. Use `createServer()` from the runtime entry point (`anyhttp`) for a
+ * server on real sockets, or pass `{ transport }` here.
+ *
+ * @example
+ * ```ts
+ * import { createServer, createMemoryTransport } from "@anyhttp/anyhttp/core";
+ * const transport = createMemoryTransport();
+ * const server = createServer({ transport }, (_req, res) => res.end("ok"));
+ * server.listen(0, async () => {
+ *   const client = await transport.connect();
+ *   client.send("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+ *   await client.closed;
+ *   console.log(client.text());
+ *   server.close();
+ * });
+ * ```
+ */
+export class Server extends EventEmitter implements ConnectionHost {
+  keepAliveTimeout: number;
+  headersTimeout: number;
+  requestTimeout: number;
+  maxHeaderSize: number;
+  maxHeadersCount: number;
+  requireHostHeader: boolean;
+  joinDuplicateHeaders: boolean;
+  /** Idle socket timeout (Node's `server.timeout`); 0 disables. */
+  timeout = 0;
+  /** Node's `maxRequestsPerSocket`; 0 is unlimited. */
+  maxRequestsPerSocket = 0;
+  readonly connectionsCheckingInterval: number;
+
+  #transport?: Transport;
+  #clock: Clock;
+  #listener: Listener | null = null;
+  #listening = false;
+  #closing = false;
+  #connections = new Set<Connection>();
+  #sweep: unknown = null;
+  #closeWaiters: ((err?: Error) => void)[] = [];
+  #Req: typeof IncomingMessage;
+  #Res: typeof ServerResponse;
+
+  constructor(options?: ServerOptions | RequestListener, requestListener?: RequestListener) {
+    super();
+    if (typeof options === "function") {
+      requestListener = options;
+      options = {};
+    }
+    const o: ServerOptions = options ?? {};
+    if (typeof o !== "object") {
+      throw typeError("ERR_INVALID_ARG_TYPE", `The "options" argument must be of type object. Received ${typeof o}`);
+    }
+    this.#transport = o.transport;
+    this.#clock = o.clock ?? systemClock;
+    this.keepAliveTimeout = positive("keepAliveTimeout", o.keepAliveTimeout, 5_000);
+    this.requestTimeout = positive("requestTimeout", o.requestTimeout, 300_000);
+    this.headersTimeout = positive("headersTimeout", o.headersTimeout, 60_000);
+    this.maxHeaderSize = positive("maxHeaderSize", o.maxHeaderSize, 16 * 1024);
+    this.maxHeadersCount = positive("maxHeadersCount", o.maxHeadersCount, 2000);
+    this.connectionsCheckingInterval = positive("connectionsCheckingInterval", o.connectionsCheckingInterval, 1_000);
+    this.requireHostHeader = o.requireHostHeader ?? true;
+    this.joinDuplicateHeaders = o.joinDuplicateHeaders ?? false;
+    this.#Req = o.IncomingMessage ?? IncomingMessage;
+    this.#Res = o.ServerResponse ?? ServerResponse;
+    if (requestListener) this.on("request", requestListener);
+  }
+
+  /** True while accepting connections. */
+  get listening(): boolean {
+    return this.#listening;
+  }
+
+  /** @internal */
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /**
+   * Start accepting connections: `listen(port[, host][, backlog][, callback])`,
+   * `listen({ port, host, backlog, signal }[, callback])` or `listen([callback])`.
+   */
+  listen(...args: unknown[]): this {
+    let cb: ListenCallback | undefined;
+    if (typeof args[args.length - 1] === "function") cb = args.pop() as ListenCallback;
+    let options: ListenOptions & { signal?: AbortSignal } = {};
+    const first = args[0];
+    if (first !== null && typeof first === "object") {
+      options = { ...(first as ListenOptions & { signal?: AbortSignal }) };
+    } else {
+      if (first !== undefined && first !== null) options.port = first as number;
+      if (typeof args[1] === "string") options.host = args[1];
+      const backlog = typeof args[1] === "number" ? args[1] : args[2];
+      if (typeof backlog === "number") options.backlog = backlog;
+    }
+    options.port = validatePort(options.port);
+    if (this.#listening || this.#listener) {
+      throw Object.assign(new Error("Cannot listen: the server is already listening"), { code: "ERR_SERVER_ALREADY_LISTEN" });
+    }
+    const transport = this.#transport;
+    if (!transport) {
+      throw typeError("ERR_MISSING_OPTION", "Cannot listen: no transport (import createServer from \"anyhttp\", or pass { transport })");
+    }
+    if (cb) this.once("listening", cb);
+    const signal = options.signal;
+    if (signal?.aborted) {
+      queueMicrotask(() => this.close());
+      return this;
+    }
+    this.#closing = false;
+    Promise.resolve()
+      .then(() => transport.listen(
+        { port: options.port, host: options.host, backlog: options.backlog },
+        (handle) => this.#accept(handle),
+      ))
+      .then((listener) => {
+        this.#listener = listener;
+        this.#listening = true;
+        signal?.addEventListener("abort", () => this.close(), { once: true });
+        this.emit("listening");
+      }, (err: Error) => {
+        if (cb) this.removeListener("listening", cb);
+        this.emit("error", err);
+      });
+    return this;
+  }
+
+  /** Where the server listens (`{ address, family, port }`), or `null` when not listening. */
+  address(): AddressInfo | null {
+    return this.#listener ? { ...this.#listener.address } : null;
+  }
+
+  /**
+   * Stop accepting, close idle connections, let active ones finish (their responses get
+   * `Connection: close`). `'close'` and `callback` follow once every connection is gone.
+   */
+  close(callback?: (err?: Error) => void): this {
+    if (!this.#listener) {
+      const err = Object.assign(new Error("Cannot close: the server is not running"), { code: "ERR_SERVER_NOT_RUNNING" });
+      if (callback) queueMicrotask(() => callback(err));
+      return this;
+    }
+    if (callback) this.#closeWaiters.push(callback);
+    this.#closing = true;
+    this.#listening = false;
+    const listener = this.#listener;
+    listener.close().then(() => {
+      this.#listener = null;
+      this.#maybeClosed();
+    }, (err: Error) => this.emit("error", err));
+    this.closeIdleConnections();
+    return this;
+  }
+
+  /** Close every connection that has no request in progress. */
+  closeIdleConnections(): void {
+    for (const c of this.#connections) c.closeIfIdle();
+  }
+
+  /** Close every connection now. */
+  closeAllConnections(): void {
+    for (const c of this.#connections) c.destroy();
+  }
+
+  /** Node's `getConnections(cb)`. */
+  getConnections(cb: (err: Error | null, count: number) => void): this {
+    const n = this.#connections.size;
+    queueMicrotask(() => cb(null, n));
+    return this;
+  }
+
+  /** Idle socket timeout for every connection (Node's `server.setTimeout`). */
+  setTimeout(ms = 0, callback?: (socket: Socket) => void): this {
+    this.timeout = ms;
+    if (callback) this.on("timeout", callback);
+    return this;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (!this.#listener) return;
+    await new Promise<void>((resolve) => this.close(() => resolve()));
+  }
+
+  // ---- ConnectionHost -------------------------------------------------------------------
+
+  /** @internal The injected clock's time. */
+  now(): number {
+    return this.#clock.now();
+  }
+
+  /** @internal */
+  createRequest(socket: Socket): IncomingMessage {
+    return new this.#Req(socket);
+  }
+
+  /** @internal */
+  createResponse(req: IncomingMessage, conn: Connection): ServerResponse {
+    return new this.#Res(req, conn);
+  }
+
+  /** @internal */
+  dispatch(req: IncomingMessage, res: ServerResponse): void {
+    try {
+      this.emit("request", req, res);
+    } catch (err) {
+      // As in node:http, an exception from a request listener is the program's bug: the
+      // connection goes, and the error is rethrown outside our stack to reach the runtime's
+      // uncaught-exception handling.
+      (req.socket as Socket).destroy();
+      queueMicrotask(() => {
+        throw err;
+      });
+    }
+  }
+
+  /** @internal */
+  clientError(error: RemoteProtocolError, socket: Socket): boolean {
+    if (this.listenerCount("clientError") === 0) return false;
+    this.emit("clientError", error, socket);
+    return true;
+  }
+
+  /** @internal */
+  removed(conn: Connection): void {
+    this.#connections.delete(conn);
+    if (this.#connections.size === 0) this.#stopSweep();
+    this.#maybeClosed();
+  }
+
+  // ---- internals ------------------------------------------------------------------------
+
+  #accept(handle: TcpHandle): Connection {
+    const conn = new Connection(handle, this);
+    this.#connections.add(conn);
+    conn.socket.server = this;
+    if (this.timeout) conn.socket.setTimeout(this.timeout);
+    if (this.listenerCount("timeout") > 0) {
+      conn.socket.on("timeout", () => this.emit("timeout", conn.socket));
+    }
+    this.#startSweep();
+    if (this.#closing) {
+      queueMicrotask(() => conn.closeIfIdle());
+    }
+    this.emit("connection", conn.socket);
+    return conn;
+  }
+
+  #startSweep(): void {
+    if (this.#sweep !== null) return;
+    const tick = () => {
+      const now = this.#clock.now();
+      for (const c of this.#connections) c.checkTimeouts(now);
+      this.#sweep = this.#connections.size ? this.#clock.setTimeout(tick, this.connectionsCheckingInterval) : null;
+    };
+    this.#sweep = this.#clock.setTimeout(tick, this.connectionsCheckingInterval);
+  }
+
+  #stopSweep(): void {
+    if (this.#sweep === null) return;
+    this.#clock.clearTimeout(this.#sweep);
+    this.#sweep = null;
+  }
+
+  #maybeClosed(): void {
+    if (!this.#closing || this.#listener || this.#connections.size > 0) return;
+    this.#closing = false;
+    const waiters = this.#closeWaiters;
+    this.#closeWaiters = [];
+    queueMicrotask(() => {
+      this.emit("close");
+      for (const w of waiters) w();
+    });
+  }
+}
+
+function validatePort(port: unknown): number {
+  if (port === undefined || port === null) return 0;
+  const n = typeof port === "string" && port.trim() !== "" ? Number(port) : port;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > 65535) {
+    throw rangeError("ERR_SOCKET_BAD_PORT", `Options.port should be >= 0 and < 65536. Received ${JSON.stringify(port)}`);
+  }
+  return n;
+}
+
+/**
+ * Create a server: `createServer([options][, requestListener])`.
+ *
+ * @example
+ * ```ts
+ * import { createServer, createMemoryTransport } from "@anyhttp/anyhttp/core";
+ * const server = createServer({ transport: createMemoryTransport() }, (_req, res) => res.end("ok"));
+ * server.listen(0, () => server.close());
+ * ```
+ */
+export function createServer(
+  options?: ServerOptions | RequestListener,
+  requestListener?: RequestListener,
+): Server {
+  return new Server(options, requestListener);
+}

@@ -1,0 +1,175 @@
+/**
+ * The socket-like object that `req.socket`, `res.socket` and the `'connection'` /
+ * `'clientError'` events hand to user code: Node's `net.Socket` surface over a
+ * {@link TcpHandle}, for the parts HTTP code uses (addresses, `setTimeout`, `setNoDelay`,
+ * `setKeepAlive`, `write`/`end` of raw bytes, `destroy`, `'close'`).
+ *
+ * It must not know HTTP. What it may do to the connection is limited to {@link SocketHooks}.
+ *
+ * @module
+ */
+
+import { EventEmitter } from "./_events.ts";
+import { chunkBytes } from "./serializer.ts";
+import type { TcpHandle } from "./transport.ts";
+
+/** What the connection lets its socket do. */
+export interface SocketHooks {
+  /** Write raw bytes (used by `clientError` handlers and upgrades). */
+  write(chunk: Uint8Array): boolean;
+  end(): void;
+  destroy(error?: Error): void;
+  /** Arm or disarm the idle timeout (0 disarms). */
+  setTimeout(ms: number): void;
+}
+
+/**
+ * A connection as user code sees it.
+ *
+ * @example
+ * ```ts
+ * import { createServer, createMemoryTransport } from "@anyhttp/anyhttp/core";
+ * const transport = createMemoryTransport();
+ * createServer({ transport }, (req, res) => {
+ *   const s = req.socket as { remoteAddress?: string };
+ *   res.end(`hello ${s.remoteAddress}`);
+ * }).listen(0);
+ * ```
+ */
+export class Socket extends EventEmitter {
+  #handle: TcpHandle;
+  #hooks: SocketHooks;
+  destroyed = false;
+  /** Milliseconds of inactivity before `'timeout'` (0: none). */
+  timeout = 0;
+  bytesWritten = 0;
+  /** The server that accepted the connection (set by the server). */
+  server: unknown = null;
+  /** Node sets this on sockets handed to `'upgrade'`/`'connect'`; kept for compatibility. */
+  parser: unknown = null;
+
+  constructor(handle: TcpHandle, hooks: SocketHooks) {
+    super();
+    this.#handle = handle;
+    this.#hooks = hooks;
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.#handle.remoteAddress;
+  }
+  get remotePort(): number | undefined {
+    return this.#handle.remotePort;
+  }
+  get remoteFamily(): string | undefined {
+    return this.#handle.remoteFamily;
+  }
+  get localAddress(): string | undefined {
+    return this.#handle.localAddress;
+  }
+  get localPort(): number | undefined {
+    return this.#handle.localPort;
+  }
+  /** `true` on TLS transports, absent otherwise (as Node's `TLSSocket#encrypted`). */
+  get encrypted(): boolean | undefined {
+    return this.#handle.encrypted || undefined;
+  }
+  get writable(): boolean {
+    return !this.destroyed;
+  }
+  get readable(): boolean {
+    return !this.destroyed;
+  }
+
+  /** Node's `socket.address()`. */
+  address(): { address?: string; port?: number; family?: string } {
+    return {
+      address: this.#handle.localAddress,
+      port: this.#handle.localPort,
+      family: this.#handle.remoteFamily,
+    };
+  }
+
+  /** Write raw bytes to the peer (bypassing HTTP framing). */
+  write(chunk: unknown, encoding?: string | (() => void), callback?: () => void): boolean {
+    if (typeof encoding === "function") {
+      callback = encoding;
+      encoding = undefined;
+    }
+    if (this.destroyed) return false;
+    const bytes = chunkBytes(chunk, encoding);
+    this.bytesWritten += bytes.byteLength;
+    const ok = this.#hooks.write(bytes);
+    if (callback) queueMicrotask(callback);
+    return ok;
+  }
+
+  /** Optionally write raw bytes, then close the connection after flushing. */
+  end(chunk?: unknown, encoding?: string | (() => void), callback?: () => void): this {
+    if (typeof chunk === "function") {
+      callback = chunk as () => void;
+      chunk = undefined;
+    }
+    if (chunk !== undefined && chunk !== null) this.write(chunk, encoding);
+    this.#hooks.end();
+    if (callback) queueMicrotask(callback);
+    return this;
+  }
+
+  /** Close the connection now. */
+  destroy(error?: Error): this {
+    if (!this.destroyed) this.#hooks.destroy(error);
+    return this;
+  }
+  /** Node's `destroySoon()`: close after pending writes. */
+  destroySoon(): void {
+    this.#hooks.end();
+  }
+
+  /** Emit `'timeout'` after `ms` of inactivity (0 disables); `callback` is a one-off listener. */
+  setTimeout(ms: number, callback?: () => void): this {
+    if (!Number.isFinite(ms) || ms < 0) {
+      throw new RangeError(`The value of "msecs" is out of range. It must be a non-negative finite number. Received ${ms}`);
+    }
+    this.timeout = ms;
+    if (callback) {
+      if (ms === 0) this.removeListener("timeout", callback);
+      else this.once("timeout", callback);
+    }
+    this.#hooks.setTimeout(ms);
+    return this;
+  }
+
+  setNoDelay(noDelay = true): this {
+    this.#handle.setNoDelay?.(noDelay);
+    return this;
+  }
+
+  setKeepAlive(enable = false, initialDelay = 0): this {
+    this.#handle.setKeepAlive?.(enable, initialDelay);
+    return this;
+  }
+
+  pause(): this {
+    this.#handle.pause();
+    return this;
+  }
+  resume(): this {
+    this.#handle.resume();
+    return this;
+  }
+  ref(): this {
+    return this;
+  }
+  unref(): this {
+    return this;
+  }
+  cork(): void {}
+  uncork(): void {}
+
+  /** @internal The connection closed. */
+  _closed(hadError: boolean): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.emit("close", hadError);
+  }
+}

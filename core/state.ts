@@ -1,0 +1,100 @@
+/**
+ * The connection's rules as data: which moves each half of an HTTP/1.1 exchange may make.
+ *
+ * Rule 1: everything that changes a half's state goes through {@link next}; `connection.ts`
+ * applies the result and does the I/O. Rule 2: a move that is missing from a table is illegal
+ * and throws. This is h11's `_state.py`, cut to a server's needs (RFC 9112 §9).
+ *
+ * - receive half (the request): `idle → head → body → done`, back to `idle` once both halves
+ *   are done and the connection is kept alive; `error` or `closed` from anywhere.
+ * - send half (the response): `idle → waiting → body → done`; `waiting` may send any number of
+ *   1xx heads first.
+ *
+ * @module
+ */
+
+import { LocalProtocolError } from "./errors.ts";
+
+/** Where the request side is. */
+export type ReceiveState = "idle" | "head" | "body" | "done" | "closed" | "error";
+/** What happens on the request side. */
+export type ReceiveEvent =
+  | "message-begin"
+  | "head-complete"
+  | "message-complete"
+  | "next"
+  | "peer-closed"
+  | "parse-error";
+
+/** Where the response side is. */
+export type SendState = "idle" | "waiting" | "body" | "done" | "closed";
+/** What happens on the response side. */
+export type SendEvent =
+  | "request"
+  | "write-informational"
+  | "write-head"
+  | "write-body"
+  | "write-end"
+  | "next"
+  | "closed";
+
+/** A transition table: for each state, the events allowed in it and where they lead. */
+export type Transitions<S extends string, E extends string> = {
+  readonly [K in S]: { readonly [V in E]?: S };
+};
+
+/** The request side's legal moves. */
+export const RECEIVE = {
+  idle: { "message-begin": "head", "peer-closed": "closed", "parse-error": "error" },
+  head: { "head-complete": "body", "peer-closed": "closed", "parse-error": "error" },
+  // A bodiless request goes head-complete → message-complete in one execute().
+  body: { "message-complete": "done", "peer-closed": "closed", "parse-error": "error" },
+  done: { next: "idle", "peer-closed": "done" },
+  closed: { "peer-closed": "closed" },
+  error: { "peer-closed": "error", "parse-error": "error" },
+} as const satisfies Transitions<ReceiveState, ReceiveEvent>;
+
+/** The response side's legal moves. */
+export const SEND = {
+  idle: { request: "waiting", closed: "closed" },
+  waiting: {
+    "write-informational": "waiting",
+    "write-head": "body",
+    closed: "closed",
+  },
+  body: { "write-body": "body", "write-end": "done", closed: "closed" },
+  done: { next: "idle", closed: "closed" },
+  closed: { closed: "closed" },
+} as const satisfies Transitions<SendState, SendEvent>;
+
+/**
+ * Apply `event` to `state` under `table`. A missing entry is an illegal move.
+ *
+ * @example
+ * ```ts
+ * import { next, SEND } from "@anyhttp/anyhttp/core";
+ * console.log(next(SEND, "waiting", "write-head")); // "body"
+ * ```
+ */
+export function next<S extends string, E extends string>(
+  table: Transitions<S, E>,
+  state: S,
+  event: E,
+): S {
+  const to = table[state][event];
+  if (to === undefined) {
+    throw new LocalProtocolError(
+      "ERR_HTTP_STATE",
+      `Cannot apply "${event}": not allowed in state "${state}"`,
+    );
+  }
+  return to;
+}
+
+/**
+ * Whether a keep-alive connection may start on the next pipelined request: only when both
+ * halves of the current exchange are done (h11 `_connection.py`, `start_next_cycle`).
+ */
+export function exchangeDone(receive: ReceiveState, send: SendState): boolean {
+  return receive === "done" && send === "done";
+}
