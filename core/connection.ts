@@ -17,7 +17,7 @@ import { IncomingMessage } from "./incoming-message.ts";
 import { RequestParser } from "./parser/llhttp.ts";
 import type { ServerResponse } from "./server-response.ts";
 import { Socket } from "./socket.ts";
-import { exchangeDone, next, RECEIVE, type ReceiveState } from "./state.ts";
+import { next, RECEIVE, type ReceiveState } from "./state.ts";
 import { STATUS_CODES } from "./status-codes.ts";
 import { RemoteProtocolError } from "./errors.ts";
 import { latin1Encode } from "./_bytes.ts";
@@ -83,6 +83,7 @@ export class Connection implements ConnectionSink {
   #closed = false;
   #draining = false;
   #drainBudget = 0;
+  #resDone = false;
   #bodyReceived = 0;
   /** Requests seen on this connection. */
   requests = 0;
@@ -152,25 +153,38 @@ export class Connection implements ConnectionSink {
   finished(res: ServerResponse, close: boolean): void {
     if (res !== this.#res) return;
     if (close) this.#keepAlive = false;
-    const req = this.#req!;
-    if (!req.complete) {
-      req._dump();
-      if (this.#keepAlive && this.keepAlive) {
-        this.#draining = true;
-        this.#drainBudget = DRAIN_LIMIT;
-        this.#resume(PAUSE_BODY);
-      } else {
-        this.#end();
-        return;
+    this.#resDone = true;
+    // Node's _dump: whatever body the handler did not read is discarded from here on.
+    this.#req!._dump();
+    // When #process is on the stack (the handler answered synchronously), it continues
+    // from here once the current chunk is applied.
+    if (!this.#processing) {
+      this.#afterResponse();
+      if (this.#recv === "idle") {
+        this.#resume(PAUSE_QUEUE);
+        this.#process();
       }
-    } else {
-      req._dump();
     }
-    if (!this.#keepAlive) {
-      this.#end();
+  }
+
+  /** The response is done: keep the connection for the next request, drain, or close. */
+  #afterResponse(): void {
+    if (this.#ending || this.#closed) return;
+    if (this.#recv === "done") {
+      if (this.#keepAlive) this.#startNext();
+      else this.#end();
       return;
     }
-    this.#maybeNext();
+    if (this.#draining) return;
+    // RFC 9112 §9.3: the rest of the request body must be read before the connection can
+    // carry another request; up to DRAIN_LIMIT we read and discard it, past that we close.
+    if (this.#keepAlive && this.keepAlive) {
+      this.#draining = true;
+      this.#drainBudget = DRAIN_LIMIT;
+      this.#resume(PAUSE_BODY);
+    } else {
+      this.#end();
+    }
   }
 
   // ---- ConnectionSink -------------------------------------------------------------------
@@ -281,9 +295,8 @@ export class Connection implements ConnectionSink {
     this.#processing = true;
     try {
       while (this.#pending.length > 0 && !this.#closed && !this.#ending) {
-        if (this.#recv === "done") {
-          if (!this.#draining) break;
-        }
+        // Pipelined bytes wait until both halves of this exchange are done.
+        if (this.#recv === "done") break;
         if (this.#recv === "error" || this.#recv === "closed") {
           this.#pending = [];
           break;
@@ -311,11 +324,8 @@ export class Connection implements ConnectionSink {
         const req = this.#req;
         for (const body of this.#parser.bodyChunks) {
           this.#bodyReceived += body.byteLength;
-          if (this.#draining) {
-            this.#drainBudget -= body.byteLength;
-          } else if (req && !req._push(body)) {
-            this.#pause(PAUSE_BODY);
-          }
+          if (this.#draining) this.#drainBudget -= body.byteLength;
+          else if (req && !req._push(body)) this.#pause(PAUSE_BODY);
         }
         if (this.#draining && this.#drainBudget < 0) {
           this.#end();
@@ -323,13 +333,9 @@ export class Connection implements ConnectionSink {
         }
         if (result === "complete") {
           this.#recv = next(RECEIVE, this.#recv, "message-complete");
-          if (this.#draining) {
-            this.#draining = false;
-          } else {
-            req?._pushEnd();
-          }
-          this.#maybeNextInline();
+          req?._pushEnd();
         }
+        if (this.#resDone) this.#afterResponse();
       }
       if (this.#pending.length > 0 && !this.#ending && !this.#closed) this.#pause(PAUSE_QUEUE);
     } finally {
@@ -349,6 +355,7 @@ export class Connection implements ConnectionSink {
     req.httpVersionMinor = p.versionMinor;
     req.httpVersion = `${p.versionMajor}.${p.versionMinor}`;
     req.rawHeaders = p.rawHeaders;
+    req.rawTrailers = p.rawTrailers;
     req._attach({
       pull: () => this.#resume(PAUSE_BODY),
       destroy: (e) => this.destroy(e),
@@ -386,32 +393,13 @@ export class Connection implements ConnectionSink {
     return !this.#closed;
   }
 
-  /** Inside #process: the request ended; start the next one if the response is done too. */
-  #maybeNextInline(): void {
-    const res = this.#res;
-    if (res && exchangeDone(this.#recv, res._sendState) && this.#keepAlive) this.#startNext();
-  }
-
-  /** Outside #process (the response finished later): start the next exchange and parse. */
-  #maybeNext(): void {
-    if (this.#processing) {
-      // #process is on the stack (the handler answered synchronously); it picks up from here.
-      if (this.#recv === "done" && this.#keepAlive) this.#startNext();
-      return;
-    }
-    if (this.#recv === "done") {
-      this.#startNext();
-      this.#resume(PAUSE_QUEUE);
-      this.#process();
-    }
-  }
-
   #startNext(): void {
     this.#recv = next(RECEIVE, this.#recv, "next");
     this.#parser.resume();
     this.#req = null;
     this.#res = null;
     this.#draining = false;
+    this.#resDone = false;
     this.#lastActivity = this.#host.now();
     this.#headStart = this.#lastActivity;
     if (this.#host.closing || (this.#peerEnded && this.#pending.length === 0)) this.#end();

@@ -160,6 +160,7 @@ export class IncomingMessage extends EventEmitter {
 
   /** Trailer fields of a chunked body (empty until `'end'`). */
   get trailers(): IncomingHeaders {
+    if (!this.complete) return this.#trailers ?? {};
     return (this.#trailers ??= headersFromRaw(this.rawTrailers, this.#joinDuplicates));
   }
   set trailers(v: IncomingHeaders) {

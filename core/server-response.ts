@@ -251,7 +251,8 @@ export class ServerResponse extends EventEmitter {
         if (flat[i]) this.appendHeader(String(flat[i]), flat[i + 1] as HeaderValue);
       }
     } else {
-      for (const k of Object.keys(headers)) if (k) this.setHeader(k, headers[k as keyof typeof headers]);
+      const obj = headers as Record<string, HeaderValue>;
+      for (const k of Object.keys(obj)) if (k) this.setHeader(k, obj[k]);
     }
   }
 
@@ -316,7 +317,7 @@ export class ServerResponse extends EventEmitter {
       }
       return this;
     }
-    const data = chunk === undefined || chunk === null ? undefined : chunkBytes(chunk, encoding);
+    const data = chunk === undefined || chunk === null ? undefined : chunkBytes(chunk, encoding as string | undefined);
     if (this.#head === null) {
       // Node: a body given whole to end() before the head gets an exact Content-Length.
       this.#contentLength = data ? data.byteLength : 0;

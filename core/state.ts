@@ -44,7 +44,7 @@ export type Transitions<S extends string, E extends string> = {
 };
 
 /** The request side's legal moves. */
-export const RECEIVE = {
+export const RECEIVE: Transitions<ReceiveState, ReceiveEvent> = {
   idle: { "message-begin": "head", "peer-closed": "closed", "parse-error": "error" },
   head: { "head-complete": "body", "peer-closed": "closed", "parse-error": "error" },
   // A bodiless request goes head-complete → message-complete in one execute().
@@ -52,10 +52,10 @@ export const RECEIVE = {
   done: { next: "idle", "peer-closed": "done" },
   closed: { "peer-closed": "closed" },
   error: { "peer-closed": "error", "parse-error": "error" },
-} as const satisfies Transitions<ReceiveState, ReceiveEvent>;
+};
 
 /** The response side's legal moves. */
-export const SEND = {
+export const SEND: Transitions<SendState, SendEvent> = {
   idle: { request: "waiting", closed: "closed" },
   waiting: {
     "write-informational": "waiting",
@@ -65,7 +65,7 @@ export const SEND = {
   body: { "write-body": "body", "write-end": "done", closed: "closed" },
   done: { next: "idle", closed: "closed" },
   closed: { closed: "closed" },
-} as const satisfies Transitions<SendState, SendEvent>;
+};
 
 /**
  * Apply `event` to `state` under `table`. A missing entry is an illegal move.

@@ -98,10 +98,10 @@ export function loadLlhttp(): LlhttpExports {
   if (wasm) return wasm;
   let instance: WebAssembly.Instance;
   try {
-    instance = new WebAssembly.Instance(new WebAssembly.Module(llhttpSimdWasm), imports);
+    instance = new WebAssembly.Instance(new WebAssembly.Module(llhttpSimdWasm as BufferSource), imports);
     llhttpBuild = "simd";
   } catch {
-    instance = new WebAssembly.Instance(new WebAssembly.Module(llhttpWasm), imports);
+    instance = new WebAssembly.Instance(new WebAssembly.Module(llhttpWasm as BufferSource), imports);
     llhttpBuild = "plain";
   }
   wasm = instance.exports as unknown as LlhttpExports;

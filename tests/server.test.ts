@@ -1,0 +1,498 @@
+// Byte-level behaviour of the server on the in-memory transport, clock pinned.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { IncomingMessage, ServerResponse } from "../core/mod.ts";
+import { DATE, exchange, serve, splits } from "./_support/memory.ts";
+
+const KA = "Connection: keep-alive\r\nKeep-Alive: timeout=5\r\n";
+const seed = (_req: IncomingMessage, res: ServerResponse) => {
+  res.write("ok");
+  res.end();
+};
+
+// Handlers covering each framing rule; each case below is replayed whole, byte by byte and at
+// every split point, and must give the same bytes.
+function app(req: IncomingMessage, res: ServerResponse): void {
+  switch (req.url) {
+    case "/seed":
+      return seed(req, res);
+    case "/end":
+      res.end("hello");
+      return;
+    case "/echo": {
+      const parts: Uint8Array[] = [];
+      req.on("data", (d: Uint8Array) => parts.push(d));
+      req.on("end", () => {
+        res.setHeader("X-Trailer", JSON.stringify(req.trailers));
+        res.end(new Uint8Array(parts.flatMap((p) => [...p])));
+      });
+      return;
+    }
+    case "/headers":
+      res.setHeader("Content-Type", "application/json");
+      res.end(JSON.stringify({ h: req.headers, raw: req.rawHeaders, v: req.httpVersion, m: req.method }));
+      return;
+    default:
+      res.statusCode = 404;
+      res.end("not found");
+  }
+}
+
+const CASES: { name: string; request: string; response: string; ended: boolean }[] = [
+  {
+    name: "seed program: write then end is chunked for HTTP/1.1",
+    request: "GET /seed HTTP/1.1\r\nHost: a\r\n\r\n",
+    response: `HTTP/1.1 200 OK\r\nDate: ${DATE}\r\n${KA}Transfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n`,
+    ended: false,
+  },
+  {
+    name: "end(data) before the head sets an exact Content-Length",
+    request: "GET /end HTTP/1.1\r\nHost: a\r\n\r\n",
+    response: `HTTP/1.1 200 OK\r\nDate: ${DATE}\r\n${KA}Content-Length: 5\r\n\r\nhello`,
+    ended: false,
+  },
+  {
+    name: "an HTTP/1.0 peer gets a close-delimited body and a closed connection",
+    request: "GET /seed HTTP/1.0\r\n\r\n",
+    response: `HTTP/1.1 200 OK\r\nDate: ${DATE}\r\nConnection: close\r\n\r\nok`,
+    ended: true,
+  },
+  {
+    name: "Connection: close from the client closes after the response",
+    request: "GET /end HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    response: `HTTP/1.1 200 OK\r\nDate: ${DATE}\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello`,
+    ended: true,
+  },
+  {
+    name: "HEAD gets the head without a body",
+    request: "HEAD /seed HTTP/1.1\r\nHost: a\r\n\r\n",
+    response: `HTTP/1.1 200 OK\r\nDate: ${DATE}\r\n${KA}\r\n`,
+    ended: false,
+  },
+  {
+    name: "a Content-Length body is delivered whole",
+    request: "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello world",
+    response: `HTTP/1.1 200 OK\r\nX-Trailer: {}\r\nDate: ${DATE}\r\n${KA}Content-Length: 11\r\n\r\nhello world`,
+    ended: false,
+  },
+  {
+    name: "a chunked body with extensions and trailers is decoded",
+    request:
+      "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Sum: 42\r\n\r\n",
+    response:
+      `HTTP/1.1 200 OK\r\nX-Trailer: {"x-sum":"42"}\r\nDate: ${DATE}\r\n${KA}Content-Length: 11\r\n\r\nhello world`,
+    ended: false,
+  },
+  {
+    name: "header names keep their case in rawHeaders and are lower-cased in headers",
+    request: "GET /headers HTTP/1.1\r\nHost: a\r\nX-Mixed-Case: v  \r\nAccept: a\r\nAccept: b\r\n\r\n",
+    response: (() => {
+      const body = JSON.stringify({
+        h: { host: "a", "x-mixed-case": "v", accept: "a, b" },
+        raw: ["Host", "a", "X-Mixed-Case", "v", "Accept", "a", "Accept", "b"],
+        v: "1.1",
+        m: "GET",
+      });
+      return `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nDate: ${DATE}\r\n${KA}Content-Length: ${body.length}\r\n\r\n${body}`;
+    })(),
+    ended: false,
+  },
+  {
+    name: "an invalid header name gets a canned 400 and a closed connection",
+    request: "GET / HTTP/1.1\r\nHost: a\r\nBad Header: x\r\n\r\n",
+    response: "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n",
+    ended: true,
+  },
+  {
+    name: "an HTTP/1.1 request without Host gets 400 (RFC 9112 §3.2)",
+    request: "GET / HTTP/1.1\r\n\r\n",
+    response: "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n",
+    ended: true,
+  },
+  {
+    name: "two Host headers get 400 (RFC 9112 §3.2)",
+    request: "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+    response: "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n",
+    ended: true,
+  },
+  {
+    name: "Content-Length together with Transfer-Encoding is rejected (RFC 9112 §6.1)",
+    request: "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    response: "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n",
+    ended: true,
+  },
+  {
+    name: "obs-fold is rejected (RFC 9112 §5.2)",
+    request: "GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n",
+    response: "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n",
+    ended: true,
+  },
+  {
+    name: "an HTTP/2 preface is not HTTP/1.1",
+    request: "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+    response: "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n",
+    ended: true,
+  },
+  {
+    name: "valid pipelined requests before a bad one are answered first, in order",
+    request: "GET /end HTTP/1.1\r\nHost: a\r\n\r\nGET /seed HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\nX\x01: y\r\n\r\n",
+    response: `HTTP/1.1 200 OK\r\nDate: ${DATE}\r\n${KA}Content-Length: 5\r\n\r\nhello` +
+      `HTTP/1.1 200 OK\r\nDate: ${DATE}\r\n${KA}Transfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n` +
+      "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n",
+    ended: true,
+  },
+];
+
+for (const c of CASES) {
+  test(`${c.name} (whole, byte by byte, and at every split point)`, async () => {
+    for (const pieces of splits(c.request)) {
+      const out = await exchange(app, pieces);
+      assert.equal(out.text, c.response, `split ${pieces.map((p) => p.length).join("+")}`);
+      assert.equal(out.ended, c.ended, `connection ${c.ended ? "ends" : "stays open"} at split ${pieces.map((p) => p.length).join("+")}`);
+    }
+  });
+}
+
+test("ten pipelined requests in one write get ten in-order responses, even when handlers finish out of order", async () => {
+  let n = 0;
+  const s = await serve((req, res) => {
+    const i = n++;
+    // Later requests would finish first if responses were not kept in order.
+    let turns = 10 - i;
+    const tick = () => (turns-- > 0 ? queueMicrotask(tick) : res.end(req.url));
+    tick();
+  });
+  const c = s.connect();
+  let input = "";
+  for (let i = 0; i < 10; i++) input += `GET /${i} HTTP/1.1\r\nHost: a\r\n\r\n`;
+  c.send(input);
+  await c.settle(500);
+  let expected = "";
+  for (let i = 0; i < 10; i++) {
+    expected += `HTTP/1.1 200 OK\r\nDate: ${DATE}\r\n${KA}Content-Length: ${`/${i}`.length}\r\n\r\n/${i}`;
+  }
+  assert.equal(c.text(), expected);
+  assert.equal(c.ended, false);
+  await s.close();
+});
+
+test("the server keeps serving other connections after a bad request", async () => {
+  const s = await serve(seed);
+  const bad = s.connect();
+  const good = s.connect();
+  bad.send("GET / HTTP/1.1\r\nHost: a\r\nBad Header: x\r\n\r\n");
+  good.send("GET /seed HTTP/1.1\r\nHost: a\r\n\r\n");
+  await good.settle();
+  assert.equal(bad.text(), "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+  assert.equal(bad.ended, true);
+  assert.match(good.text(), /^HTTP\/1\.1 200 OK\r\n/);
+  good.send("GET /seed HTTP/1.1\r\nHost: a\r\n\r\n");
+  await good.settle();
+  assert.equal(good.text().split("HTTP/1.1 200 OK").length - 1, 2);
+  await s.close();
+});
+
+test("a request-target longer than maxHeaderSize gets 414, an oversized header section 431", async () => {
+  const longUrl = await exchange(seed, [`GET /${"a".repeat(17000)} HTTP/1.1\r\nHost: a\r\n\r\n`]);
+  assert.equal(longUrl.text, "HTTP/1.1 414 URI Too Long\r\nConnection: close\r\n\r\n");
+  const bigHeader = await exchange(seed, [`GET / HTTP/1.1\r\nHost: a\r\nX: ${"a".repeat(17000)}\r\n\r\n`]);
+  assert.equal(bigHeader.text, "HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n");
+  const small = await exchange(seed, [`GET / HTTP/1.1\r\nHost: a\r\nX: ${"a".repeat(200)}\r\n\r\n`], { maxHeaderSize: 100 });
+  assert.equal(small.text, "HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n");
+});
+
+test("header bytes are ISO-8859-1: 0x80-0x9F are not remapped as windows-1252 would", async () => {
+  let seen = "";
+  const out = await exchange((req, res) => {
+    seen = req.headers["x-bytes"] as string;
+    res.end();
+  }, [new Uint8Array([...new TextEncoder().encode("GET / HTTP/1.1\r\nHost: a\r\nX-Bytes: "), 0x80, 0x93, 0xe9, 0xff, 13, 10, 13, 10])]);
+  assert.match(out.text, /^HTTP\/1\.1 200 OK/);
+  assert.deepEqual([...seen].map((ch) => ch.charCodeAt(0)), [0x80, 0x93, 0xe9, 0xff]);
+});
+
+test("Node's duplicate-header rules: first wins for the drop list, cookie joined with '; ', set-cookie an array", async () => {
+  let headers: Record<string, unknown> = {};
+  let distinct: Record<string, string[]> = {};
+  await exchange((req, res) => {
+    headers = req.headers;
+    distinct = req.headersDistinct;
+    res.end();
+  }, [
+    "GET / HTTP/1.1\r\nHost: a\r\nContent-Type: a\r\nContent-Type: b\r\nCookie: x=1\r\nCookie: y=2\r\n" +
+    "Set-Cookie: a\r\nSet-Cookie: b\r\nX-List: 1\r\nX-List: 2\r\n\r\n",
+  ]);
+  assert.equal(headers["content-type"], "a");
+  assert.equal(headers["cookie"], "x=1; y=2");
+  assert.deepEqual(headers["set-cookie"], ["a", "b"]);
+  assert.equal(headers["x-list"], "1, 2");
+  assert.deepEqual(distinct["content-type"], ["a", "b"]);
+});
+
+test("response headers keep the order and case they were set in, as node:http sends them", async () => {
+  const out = await exchange((_req, res) => {
+    res.setHeader("X-A", ["1", "2"]);
+    res.setHeader("Content-Type", "text/plain");
+    res.writeHead(201, "Made", { "x-b": "3" });
+    res.end("abc");
+  }, ["GET / HTTP/1.1\r\nHost: a\r\n\r\n"]);
+  assert.equal(
+    out.text,
+    `HTTP/1.1 201 Made\r\nX-A: 1\r\nX-A: 2\r\nContent-Type: text/plain\r\nx-b: 3\r\nDate: ${DATE}\r\n${KA}Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n`,
+  );
+});
+
+test("writeHead takes a flat array and an array of pairs", async () => {
+  const flat = await exchange((_req, res) => {
+    res.writeHead(200, ["A", "1", "B", "2"]).end();
+  }, ["GET / HTTP/1.1\r\nHost: a\r\n\r\n"]);
+  assert.equal(flat.text, `HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nDate: ${DATE}\r\n${KA}Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n`);
+  const pairs = await exchange((_req, res) => {
+    res.writeHead(200, [["A", "1"], ["A", "2"]]).end();
+  }, ["GET / HTTP/1.1\r\nHost: a\r\n\r\n"]);
+  assert.equal(pairs.text, `HTTP/1.1 200 OK\r\nA: 1\r\nA: 2\r\nDate: ${DATE}\r\n${KA}Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n`);
+});
+
+test("204, 304 and 1xx responses carry no body; unknown codes say 'unknown'", async () => {
+  const r204 = await exchange((_req, res) => {
+    res.statusCode = 204;
+    res.end("dropped");
+  }, ["GET / HTTP/1.1\r\nHost: a\r\n\r\n"]);
+  assert.equal(r204.text, `HTTP/1.1 204 No Content\r\nDate: ${DATE}\r\n${KA}\r\n`);
+  const r304 = await exchange((_req, res) => {
+    res.writeHead(304).end("x");
+  }, ["GET / HTTP/1.1\r\nHost: a\r\n\r\n"]);
+  assert.equal(r304.text, `HTTP/1.1 304 Not Modified\r\nDate: ${DATE}\r\n${KA}\r\n`);
+  const r299 = await exchange((_req, res) => {
+    res.statusCode = 299;
+    res.end("x");
+  }, ["GET / HTTP/1.1\r\nHost: a\r\n\r\n"]);
+  assert.equal(r299.text, `HTTP/1.1 299 unknown\r\nDate: ${DATE}\r\n${KA}Content-Length: 1\r\n\r\nx`);
+});
+
+test("end() with no body sends Content-Length: 0; sendDate = false drops Date", async () => {
+  const out = await exchange((_req, res) => {
+    res.sendDate = false;
+    res.end();
+  }, ["GET / HTTP/1.1\r\nHost: a\r\n\r\n"]);
+  assert.equal(out.text, `HTTP/1.1 200 OK\r\n${KA}Content-Length: 0\r\n\r\n`);
+});
+
+test("HTTP/1.0 with keep-alive and a set Content-Length stays open", async () => {
+  const out = await exchange((_req, res) => {
+    res.setHeader("content-length", 5);
+    res.end("hello");
+  }, ["GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"]);
+  assert.equal(out.text, `HTTP/1.1 200 OK\r\ncontent-length: 5\r\nDate: ${DATE}\r\n${KA}\r\nhello`);
+  assert.equal(out.ended, false);
+});
+
+test("bad arguments throw built-in errors that name the value", async () => {
+  const errors: unknown[] = [];
+  await exchange((_req, res) => {
+    const attempt = (fn: () => void) => {
+      try {
+        fn();
+      } catch (e) {
+        errors.push(e);
+      }
+    };
+    attempt(() => res.setHeader("X-Bad", "a\r\nInjected: yes"));
+    attempt(() => res.setHeader("Bad Name", "v"));
+    attempt(() => res.writeHead(1000));
+    attempt(() => res.writeHead(99));
+    attempt(() => res.setHeader("X-Undef", undefined as unknown as string));
+    res.writeHead(200);
+    attempt(() => res.writeHead(200));
+    attempt(() => res.setHeader("X-Late", "1"));
+    res.end();
+  }, ["GET / HTTP/1.1\r\nHost: a\r\n\r\n"]);
+  const [crlf, name, big, small, undef, twice, late] = errors as (Error & { code: string })[];
+  assert.ok(crlf instanceof TypeError && crlf.message.includes('"X-Bad"') && crlf.code === "ERR_INVALID_CHAR");
+  assert.ok(name instanceof TypeError && name.message.includes('"Bad Name"'));
+  assert.ok(big instanceof RangeError && big.message.includes('"1000"'));
+  assert.ok(small instanceof RangeError && small.message.includes('"99"'));
+  assert.ok(undef instanceof TypeError && undef.message.includes('"X-Undef"'));
+  assert.equal(twice.code, "ERR_HTTP_HEADERS_SENT");
+  assert.equal(late.code, "ERR_HTTP_HEADERS_SENT");
+});
+
+test("write after end emits an error and sends nothing more", async () => {
+  let err: (Error & { code?: string }) | undefined;
+  const out = await exchange((_req, res) => {
+    res.on("error", (e: Error) => (err = e));
+    res.end("a");
+    res.write("b");
+  }, ["GET / HTTP/1.1\r\nHost: a\r\n\r\n"]);
+  assert.equal(err?.code, "ERR_STREAM_WRITE_AFTER_END");
+  assert.ok(out.text.endsWith("Content-Length: 1\r\n\r\na"));
+});
+
+test("'finish' then 'close' are emitted on the response; end(cb) is called", async () => {
+  const events: string[] = [];
+  await exchange((req, res) => {
+    res.on("finish", () => events.push("finish"));
+    res.on("close", () => events.push("close"));
+    req.on("close", () => events.push("req-close"));
+    res.end("x", () => events.push("cb"));
+  }, ["GET / HTTP/1.1\r\nHost: a\r\n\r\n"]);
+  assert.deepEqual(events.filter((e) => e !== "req-close"), ["finish", "cb", "close"]);
+  assert.ok(events.includes("req-close"));
+});
+
+test("the body can be read with for await, and setEncoding gives strings", async () => {
+  let body = "";
+  let decoded = "";
+  await exchange(async (req, res) => {
+    for await (const chunk of req) body += new TextDecoder().decode(chunk as Uint8Array);
+    res.end();
+  }, ["POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nhello", "world"]);
+  assert.equal(body, "helloworld");
+  await exchange((req, res) => {
+    req.setEncoding("utf8");
+    req.on("data", (s: string) => (decoded += s));
+    req.on("end", () => res.end());
+  }, [new Uint8Array([...new TextEncoder().encode("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n"), 0xc3]), new Uint8Array([0xa9])]);
+  assert.equal(decoded, "é");
+});
+
+test("an unread request body is drained so keep-alive survives", async () => {
+  const s = await serve((_req, res) => res.end("early"));
+  const c = s.connect();
+  c.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nhello");
+  await c.settle();
+  c.send("world");
+  c.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  await c.settle();
+  assert.equal(c.text().split("early").length - 1, 2);
+  assert.equal(c.ended, false);
+  await s.close();
+});
+
+test("a huge unread upload is not drained: the response says Connection: close and the connection ends", async () => {
+  const out = await exchange((_req, res) => res.end("no"), [
+    "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100000000\r\n\r\nxxxx",
+  ]);
+  assert.equal(out.text, `HTTP/1.1 200 OK\r\nDate: ${DATE}\r\nConnection: close\r\nContent-Length: 2\r\n\r\nno`);
+  assert.equal(out.ended, true);
+});
+
+test("a client reset mid-body aborts the request and closes the response", async () => {
+  const events: string[] = [];
+  const s = await serve((req, res) => {
+    req.on("aborted", () => events.push("aborted"));
+    req.on("close", () => events.push("req-close"));
+    res.on("close", () => events.push("res-close"));
+  });
+  const c = s.connect();
+  c.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nhel");
+  await c.settle();
+  c.destroy();
+  await c.settle();
+  assert.deepEqual(events, ["aborted", "req-close", "res-close"]);
+  await s.close();
+});
+
+test("a truncated request head at EOF gets 400, as node:http answers", async () => {
+  const s = await serve(seed);
+  const c = s.connect();
+  c.send("GET / HTTP/1.1\r\nHost: a\r\n");
+  c.end();
+  await c.settle();
+  assert.equal(c.text(), "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+  await s.close();
+});
+
+test("a half-close after pipelined requests still gets every response (RFC 9112 §9.6)", async () => {
+  const s = await serve((req, res) => queueMicrotask(() => res.end(req.url)));
+  const c = s.connect();
+  c.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n");
+  c.end();
+  await c.settle(200);
+  assert.ok(c.text().endsWith("\r\n\r\n/2"));
+  assert.equal(c.text().split("HTTP/1.1 200 OK").length - 1, 2);
+  assert.equal(c.ended, true);
+  await s.close();
+});
+
+test("write() returns false above the high-water mark and 'drain' follows", async () => {
+  const s = await serve((_req, res) => {
+    const big = new Uint8Array(100_000).fill(97);
+    const ok = res.write(big);
+    res.on("drain", () => res.end("!"));
+    if (ok) res.end("never");
+  });
+  const c = s.connect({ paused: true, highWaterMark: 16 * 1024 });
+  c.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  await c.settle();
+  assert.ok(c.queuedBytes >= 100_000);
+  c.resumeReading();
+  await c.settle();
+  const text = c.text();
+  assert.ok(text.endsWith("1\r\n!\r\n0\r\n\r\n"), text.slice(-40));
+  await s.close();
+});
+
+test("keep-alive connections close after keepAliveTimeout of idle time", async () => {
+  const s = await serve(seed);
+  const c = s.connect();
+  c.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  await c.settle();
+  s.clock.advance(4_000);
+  await c.settle();
+  assert.equal(c.isClosed, false);
+  s.clock.advance(1_500);
+  await c.settle();
+  assert.equal(c.isClosed, true);
+  await s.close();
+});
+
+test("a head not complete within headersTimeout gets 408 and a closed connection", async () => {
+  const s = await serve(seed, { headersTimeout: 2_000 });
+  const c = s.connect();
+  c.send("GET / HTTP/1.1\r\nHo");
+  s.clock.advance(1_000);
+  c.send("st: a\r\n");
+  s.clock.advance(1_100);
+  await c.settle();
+  assert.equal(c.text(), "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n");
+  assert.equal(c.ended, true);
+  await s.close();
+});
+
+test("close() closes idle connections and lets an active one finish with Connection: close", async () => {
+  let release: () => void = () => {};
+  const s = await serve((_req, res) => {
+    release = () => res.end("done");
+  });
+  const idle = s.connect();
+  const busy = s.connect();
+  busy.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  await busy.settle();
+  let closed = false;
+  s.server.close(() => (closed = true));
+  await busy.settle();
+  assert.equal(idle.isClosed, true);
+  assert.equal(busy.isClosed, false);
+  release();
+  await busy.settle();
+  assert.equal(busy.text(), `HTTP/1.1 200 OK\r\nDate: ${DATE}\r\nConnection: close\r\nContent-Length: 4\r\n\r\ndone`);
+  assert.equal(busy.ended, true);
+  await busy.settle();
+  assert.equal(closed, true);
+});
+
+test("'clientError' listeners get the error and the socket, and decide the reply", async () => {
+  const s = await serve(seed);
+  let code = "";
+  s.server.on("clientError", (err: Error & { code: string; bytesParsed: number }, socket: { end(d: string): void }) => {
+    code = err.code;
+    socket.end("HTTP/1.1 400 Bad Request\r\nX-Custom: 1\r\n\r\n");
+  });
+  const c = s.connect();
+  c.send("GET / HTTP/1.1\r\nHost: a\r\nBad Header: x\r\n\r\n");
+  await c.settle();
+  assert.equal(code, "HPE_INVALID_HEADER_TOKEN");
+  assert.equal(c.text(), "HTTP/1.1 400 Bad Request\r\nX-Custom: 1\r\n\r\n");
+  await s.close();
+});
