@@ -15,7 +15,7 @@
  * @module
  */
 
-export { createServer, Server, type RequestListener, type ServerOptions } from "./server.ts";
+export { createServer, Server, type RequestListener, type ServerOptions, withTransport } from "./server.ts";
 export {
   distinctFromRaw,
   headersFromRaw,

@@ -346,6 +346,19 @@ export class Server extends EventEmitter implements ConnectionHost {
   }
 }
 
+/**
+ * Put a default transport into `createServer`-style arguments (the runtime entry points use
+ * this so that `createServer(listener)` needs no options).
+ */
+export function withTransport(
+  transport: Transport,
+  options?: ServerOptions | RequestListener,
+  requestListener?: RequestListener,
+): [ServerOptions, RequestListener | undefined] {
+  if (typeof options === "function") return [{ transport }, options];
+  return [{ transport, ...options }, requestListener];
+}
+
 function validatePort(port: unknown): number {
   if (port === undefined || port === null) return 0;
   const n = typeof port === "string" && port.trim() !== "" ? Number(port) : port;

@@ -1,0 +1,63 @@
+// `npm test`: type-check (core with no runtime types, then everything), then the whole suite
+// under node, deno and bun, one after another. Prints one closing line with the totals.
+import { spawnSync } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+
+const root = new URL("../../", import.meta.url).pathname;
+const bin = (name) => join(root, "node_modules", ".bin", name);
+const tests = readdirSync(join(root, "tests")).filter((f) => f.endsWith(".test.ts")).sort().map((f) => `tests/${f}`);
+const only = process.argv[2]; // optional: node | deno | bun | check
+
+const steps = [
+  { name: "check", cmd: bin("tsc"), args: ["-p", "tsconfig.core.json"], count: () => null },
+  { name: "check", cmd: bin("tsc"), args: ["-p", "tsconfig.json"], count: () => null },
+  {
+    name: "node",
+    cmd: process.execPath,
+    args: ["--import", "tsx", "--test", "--test-concurrency=1", ...tests],
+    count: (out) => [num(out, /^# pass (\d+)/m), num(out, /^# fail (\d+)/m)],
+  },
+  {
+    name: "deno",
+    cmd: bin("deno"),
+    args: ["test", "-A", ...tests],
+    count: (out) => [num(out, /ok \| (\d+) passed/), num(out, /\| (\d+) failed/)],
+  },
+  {
+    name: "bun",
+    cmd: bin("bun"),
+    args: ["test", ...tests.map((t) => `./${t}`)],
+    count: (out) => [num(out, /^\s*(\d+) pass$/m), num(out, /^\s*(\d+) fail$/m)],
+  },
+];
+
+function num(out, re) {
+  const m = re.exec(out.replace(/\x1b\[[0-9;]*m/g, ""));
+  return m ? Number(m[1]) : NaN;
+}
+
+let passed = 0;
+let failed = 0;
+let broken = [];
+for (const step of steps) {
+  if (only && step.name !== only) continue;
+  console.log(`\n=== ${step.name}: ${[step.cmd.replace(root, ""), ...step.args].join(" ")}`);
+  const r = spawnSync(step.cmd, step.args, { cwd: root, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" }, maxBuffer: 256 * 1024 * 1024 });
+  const out = `${r.stdout ?? ""}${r.stderr ?? ""}`;
+  process.stdout.write(out);
+  const counts = step.count(out);
+  if (counts) {
+    const [p, f] = counts;
+    if (Number.isNaN(p)) broken.push(`${step.name}: no test count found`);
+    else {
+      passed += p;
+      failed += Number.isNaN(f) ? 0 : f;
+      console.log(`--- ${step.name}: ${p} passed, ${Number.isNaN(f) ? 0 : f} failed`);
+    }
+  }
+  if (r.status !== 0) broken.push(`${step.name} exited with ${r.status ?? r.signal}`);
+}
+for (const b of broken) console.log(`FAILED ${b}`);
+console.log(`\ntotal: ${passed} passed, ${failed} failed`);
+process.exit(broken.length || failed ? 1 : 0);

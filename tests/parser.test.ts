@@ -1,0 +1,120 @@
+// The llhttp binding: the wasm modules, fragment joining, latin1, pauses, limits.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { llhttpBuild, REQUIRED_EXPORTS, RequestParser } from "../core/mod.ts";
+import { llhttpSimdWasm, llhttpWasm } from "../core/parser/_wasm.ts";
+
+const enc = (s: string) => {
+  const b = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
+  return b;
+};
+
+test("both llhttp builds compile and export every function the binding calls", () => {
+  for (const bytes of [llhttpSimdWasm, llhttpWasm]) {
+    const mod = new WebAssembly.Module(bytes as BufferSource);
+    const names = WebAssembly.Module.exports(mod).map((e) => e.name);
+    for (const fn of REQUIRED_EXPORTS) assert.ok(names.includes(fn), fn);
+  }
+});
+
+interface Parsed {
+  method: string;
+  url: string;
+  raw: string[];
+  trailers: string[];
+  body: string;
+  version: string;
+}
+
+/** Feed `pieces` through one parser, collecting every message. */
+function parseAll(pieces: Uint8Array[], maxHeaderSize = 16384): Parsed[] | string {
+  const p = new RequestParser({ maxHeaderSize, maxHeadersCount: 2000 });
+  const out: Parsed[] = [];
+  let body = "";
+  try {
+    for (let chunk of pieces) {
+      while (chunk.byteLength > 0) {
+        const r = p.execute(chunk);
+        if (r === "error") return `${p.error!.code} ${p.error!.status}`;
+        for (const b of p.bodyChunks) {
+          assert.ok(b.buffer === chunk.buffer, "body is a view into the caller's chunk");
+          for (const x of b) body += String.fromCharCode(x);
+        }
+        if (r === "complete") {
+          out.push({ method: p.method, url: p.url, raw: p.rawHeaders, trailers: p.rawTrailers, body, version: `${p.versionMajor}.${p.versionMinor}` });
+          body = "";
+          p.resume();
+        }
+        chunk = chunk.subarray(p.consumed);
+      }
+    }
+    return out;
+  } finally {
+    p.free();
+  }
+}
+
+const CASES = [
+  "GET /hello/world HTTP/1.1\r\nHost: example.com\r\nX-Long-Header-Name-For-Splitting: value one  \r\n\r\n",
+  "POST /upload?x=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhelloGET /next HTTP/1.1\r\nHost: b\r\n\r\n",
+  "PUT /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n10\r\n0123456789abcdef\r\n0\r\nT1: v1\r\nT2: v2\r\n\r\n",
+  "GET / HTTP/1.0\r\nX-Empty:\r\nX-Latin: caf\xe9\x80\r\n\r\n",
+];
+
+for (const input of CASES) {
+  test(`parsing is the same whole, byte by byte and at every split: ${JSON.stringify(input.slice(0, 30))}`, () => {
+    const bytes = enc(input);
+    const whole = parseAll([bytes]);
+    assert.equal(typeof whole, "object");
+    const bytewise = parseAll([...bytes].map((b) => new Uint8Array([b])));
+    assert.deepEqual(bytewise, whole);
+    for (let i = 1; i < bytes.length; i++) {
+      assert.deepEqual(parseAll([bytes.slice(0, i), bytes.slice(i)]), whole, `split at ${i}`);
+    }
+  });
+}
+
+test("URL and header fragments split across chunks are joined (the llhttp-wasm wrapper bug)", () => {
+  const input = "GET /hello/world HTTP/1.1\r\nHost: example.com\r\n\r\n";
+  const r = parseAll([enc(input.slice(0, 8)), enc(input.slice(8))]) as Parsed[];
+  assert.equal(r[0].url, "/hello/world");
+  const h = parseAll([enc(input.slice(0, 40)), enc(input.slice(40))]) as Parsed[];
+  assert.deepEqual(h[0].raw, ["Host", "example.com"]);
+});
+
+test("values are trimmed of trailing whitespace, empty values kept, bytes decoded as latin1", () => {
+  const r = parseAll([enc(CASES[3])]) as Parsed[];
+  assert.deepEqual(r[0].raw, ["X-Empty", "", "X-Latin", "caf\xe9\x80"]);
+  assert.equal(r[0].version, "1.0");
+});
+
+test("trailers are separate from headers", () => {
+  const r = parseAll([enc(CASES[2])]) as Parsed[];
+  assert.deepEqual(r[0].trailers, ["T1", "v1", "T2", "v2"]);
+  assert.equal(r[0].body, "abc0123456789abcdef");
+});
+
+test("the parser stops after each message and reports how much it consumed", () => {
+  const p = new RequestParser({ maxHeaderSize: 16384, maxHeadersCount: 2000 });
+  const two = enc("GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n");
+  assert.equal(p.execute(two), "complete");
+  assert.equal(p.consumed, 28);
+  assert.equal(p.url, "/1");
+  p.resume();
+  assert.equal(p.execute(two.subarray(28)), "complete");
+  assert.equal(p.url, "/2");
+  p.free();
+});
+
+test("limits: URL over maxHeaderSize is 414, header section over it is 431, errors carry llhttp codes", () => {
+  assert.equal(parseAll([enc(`GET /${"a".repeat(200)} HTTP/1.1\r\n\r\n`)], 100), "HPE_URI_TOO_LONG 414");
+  assert.equal(parseAll([enc(`GET / HTTP/1.1\r\nX: ${"a".repeat(200)}\r\n\r\n`)], 100), "HPE_HEADER_OVERFLOW 431");
+  assert.equal(parseAll([enc("GET / HTTP/1.1\r\nBad Name: x\r\n\r\n")]), "HPE_INVALID_HEADER_TOKEN 400");
+  assert.equal(parseAll([enc("BREW / HTTP/1.1\r\n\r\n")]), "HPE_INVALID_METHOD 400");
+});
+
+test("the SIMD build is used where the engine supports it", () => {
+  new RequestParser({ maxHeaderSize: 1, maxHeadersCount: 1 }).free();
+  assert.equal(llhttpBuild, "simd");
+});
