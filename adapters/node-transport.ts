@@ -1,0 +1,217 @@
+/**
+ * The `node:net` transport: anyhttp's {@link Transport} contract on a `net.Server`.
+ *
+ * This module owns the mapping from a Node `net.Socket` (push-style, buffered writes with a
+ * boolean + `'drain'`) to the core's {@link TcpHandle} / {@link ConnectionSink} pair. It carries
+ * bytes only: no HTTP here. Node's stream machinery already keeps the write queue and the
+ * high-water mark (16 KiB on Node 20, 64 KiB on Node ≥ 22), so this adapter mostly forwards.
+ *
+ * It also runs on Deno and Bun through their `node:net` implementations (tested on Deno 2.9.6
+ * and Bun 1.4.5 by `tests/transports.test.ts`), but the native adapters
+ * (`deno-transport.ts`, `bun-transport.ts`) are the ones meant for those runtimes.
+ *
+ * @module
+ */
+
+import * as net from "node:net";
+import type {
+  AddressInfo,
+  ConnectionSink,
+  Listener,
+  ListenOptions,
+  OnConnection,
+  TcpHandle,
+  Transport,
+} from "../core/transport.ts";
+
+/** The no-op sink in place until `onConnection` has returned the real one. */
+const NO_SINK: ConnectionSink = {
+  onData() {},
+  onEnd() {},
+  onDrain() {},
+  onClose() {},
+};
+
+/**
+ * One accepted `net.Socket` seen as a {@link TcpHandle}.
+ *
+ * Address getters read through to the socket lazily: Node caches `getpeername` /
+ * `getsockname` results on the socket, so they keep answering after the socket closed if they
+ * were read once while it was open.
+ */
+class NodeTcpHandle implements TcpHandle {
+  readonly encrypted = false;
+  /** `end()` or `destroy()` was called: later writes are ignored. */
+  private done = false;
+  /** The first error the socket reported, handed to `onClose`. */
+  error: Error | undefined;
+
+  constructor(private readonly socket: net.Socket) {}
+
+  get remoteAddress(): string | undefined {
+    return this.socket.remoteAddress;
+  }
+  get remotePort(): number | undefined {
+    return this.socket.remotePort;
+  }
+  get remoteFamily(): string | undefined {
+    return this.socket.remoteFamily;
+  }
+  get localAddress(): string | undefined {
+    return this.socket.localAddress;
+  }
+  get localPort(): number | undefined {
+    return this.socket.localPort;
+  }
+
+  write(chunk: Uint8Array): boolean {
+    const s = this.socket;
+    // Node would emit ERR_STREAM_WRITE_AFTER_END / ERR_STREAM_DESTROYED here; the contract says
+    // "ignored", so the adapter checks first and never lets those errors happen.
+    if (this.done || s.destroyed || s.writableEnded) return false;
+    return s.write(chunk);
+  }
+
+  writev(chunks: Uint8Array[]): boolean {
+    const s = this.socket;
+    if (this.done || s.destroyed || s.writableEnded) return false;
+    if (chunks.length === 1) return s.write(chunks[0]!);
+    // cork/uncork turns the writes into one writev(2) through the stream's _writev.
+    s.cork();
+    let ok = true;
+    for (const c of chunks) ok = s.write(c);
+    s.uncork();
+    return ok;
+  }
+
+  end(): void {
+    if (this.done) return;
+    this.done = true;
+    const s = this.socket;
+    if (s.destroyed) return;
+    // What Node's socket.destroySoon() does (written out because that method is not public
+    // API and the Deno/Bun node:net shims need not have it): flush, FIN, then close the fd
+    // once the FIN is out. With allowHalfOpen the socket would otherwise stay open for reading
+    // until the peer closes too.
+    s.end();
+    if (s.writableFinished) s.destroy();
+    else s.once("finish", () => s.destroy());
+  }
+
+  destroy(error?: Error): void {
+    this.done = true;
+    const s = this.socket;
+    if (s.destroyed) return;
+    // destroy(err) emits 'error' (recorded by the adapter's listener) then 'close'.
+    s.destroy(error);
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  setNoDelay(noDelay = true): void {
+    this.socket.setNoDelay(noDelay);
+  }
+
+  setKeepAlive(enable = false, initialDelayMs = 0): void {
+    this.socket.setKeepAlive(enable, initialDelayMs);
+  }
+}
+
+function wire(socket: net.Socket, onConnection: OnConnection): void {
+  const handle = new NodeTcpHandle(socket);
+  let sink = NO_SINK;
+  // An unhandled 'error' on an EventEmitter throws: record it instead; 'close' follows and
+  // carries it to onClose (ECONNRESET, EPIPE, ETIMEDOUT, or the error given to destroy()).
+  socket.on("error", (err: Error) => {
+    handle.error ??= err;
+  });
+  socket.on("close", () => sink.onClose(handle.error));
+  // `net.createServer({ noDelay: true })` already did this on Node (and the call is then a
+  // no-op there); it is repeated for node:net shims that ignore the server option.
+  socket.setNoDelay(true);
+  try {
+    sink = onConnection(handle);
+  } catch (err) {
+    socket.destroy();
+    throw err;
+  }
+  // Node hands out a fresh Buffer per read (a Uint8Array): no copy needed.
+  socket.on("data", (chunk: Buffer) => sink.onData(chunk));
+  socket.on("end", () => sink.onEnd());
+  socket.on("drain", () => sink.onDrain());
+}
+
+function toAddressInfo(a: ReturnType<net.Server["address"]>, options: ListenOptions): AddressInfo {
+  if (a !== null && typeof a === "object") {
+    return { address: a.address, family: String(a.family), port: a.port };
+  }
+  // Only a pipe/unix listener returns a string; keep a usable shape anyway.
+  return { address: a ?? options.host ?? "", family: "unix", port: 0 };
+}
+
+/**
+ * A {@link Transport} on `node:net`.
+ *
+ * The server is created with `allowHalfOpen: true` (a peer FIN becomes `onEnd()` and the
+ * connection stays writable, as Node's http server does) and `noDelay: true`. Without
+ * `options.host` it listens as Node does: on `::` (dual-stack), falling back to `0.0.0.0`.
+ * `listen` rejects with the runtime's own error object (for a busy port, `code ===
+ * "EADDRINUSE"`).
+ *
+ * @example
+ * ```ts
+ * import { nodeTransport } from "./adapters/node-transport.ts";
+ * const listener = await nodeTransport.listen({ port: 0 }, (handle) => ({
+ *   onData: (chunk) => handle.write(chunk), // echo
+ *   onEnd: () => handle.end(),
+ *   onDrain: () => {},
+ *   onClose: () => {},
+ * }));
+ * console.log(listener.address.port);
+ * await listener.close();
+ * ```
+ */
+export const nodeTransport: Transport = {
+  listen(options: ListenOptions, onConnection: OnConnection): Promise<Listener> {
+    return new Promise<Listener>((resolve, reject) => {
+      const server = net.createServer({ allowHalfOpen: true, noDelay: true });
+      server.on("connection", (socket: net.Socket) => wire(socket, onConnection));
+
+      const onError = (err: Error): void => {
+        server.off("listening", onListening);
+        reject(err);
+      };
+      const onListening = (): void => {
+        server.off("error", onError);
+        // After listening, a net.Server only emits 'error' for a failed accept (EMFILE and
+        // the like); Node keeps listening afterwards. Without a listener that would crash the
+        // process, so it is dropped here: the server goes on accepting.
+        server.on("error", () => {});
+        const address = toAddressInfo(server.address(), options);
+        let closed = false;
+        resolve({
+          address,
+          close(): Promise<void> {
+            if (!closed) {
+              closed = true;
+              // Closes the listening socket now; net's 'close' event (and close()'s callback)
+              // would wait for every established connection, which this contract leaves alone.
+              server.close();
+            }
+            return Promise.resolve();
+          },
+        });
+      };
+      server.once("error", onError);
+      server.once("listening", onListening);
+      // host undefined: Node's own default (`::`, or `0.0.0.0` where IPv6 is unavailable).
+      server.listen({ port: options.port ?? 0, host: options.host, backlog: options.backlog });
+    });
+  },
+};
