@@ -284,7 +284,7 @@ export class VirtualClock implements Clock {
   #nextId = 1;
 
   /** `start`: ms since the epoch. Default 2026-01-01T00:00:00Z. */
-  constructor(start = Date.UTC(2026, 0, 1)) {
+  constructor(start: number = Date.UTC(2026, 0, 1)) {
     this.#now = start;
   }
   now(): number {

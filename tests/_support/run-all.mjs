@@ -1,4 +1,4 @@
-// `npm test`: type-check (core with no runtime types, then everything), then the whole suite
+// `npm test`: build dist/, type-check (core with no runtime types, then everything), then the whole suite
 // under node, deno and bun, one after another. Prints one closing line with the totals.
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
@@ -10,6 +10,8 @@ const tests = readdirSync(join(root, "tests")).filter((f) => f.endsWith(".test.t
 const only = process.argv[2]; // optional: node | deno | bun | check
 
 const steps = [
+  // tests/package.test.ts packs and installs this build.
+  { name: "check", cmd: "npm", args: ["run", "build", "--silent"], count: () => null },
   { name: "check", cmd: bin("tsc"), args: ["-p", "tsconfig.core.json"], count: () => null },
   { name: "check", cmd: bin("tsc"), args: ["-p", "tsconfig.json"], count: () => null },
   {
