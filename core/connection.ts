@@ -20,13 +20,19 @@ import { Socket } from "./socket.ts";
 import { next, RECEIVE, type ReceiveState } from "./state.ts";
 import { STATUS_CODES } from "./status-codes.ts";
 import { RemoteProtocolError } from "./errors.ts";
-import { latin1Encode } from "./_bytes.ts";
+import { concatBytes, latin1Encode } from "./_bytes.ts";
 import type { ConnectionSink, TcpHandle } from "./transport.ts";
 
 /** What a connection needs from its server: options, the clock, and where to report. */
 export interface ConnectionHost {
   now(): number;
   readonly keepAliveTimeout: number;
+  /** Extra idle time before a keep-alive connection is closed, past the advertised timeout. */
+  readonly keepAliveTimeoutBuffer: number;
+  /** Largest request body accepted (bytes); `Infinity` for no limit. */
+  readonly maxRequestBodySize: number;
+  /** Requests served per connection before it closes; 0 for no limit. */
+  readonly maxRequestsPerSocket: number;
   readonly headersTimeout: number;
   readonly requestTimeout: number;
   readonly maxHeaderSize: number;
@@ -37,8 +43,9 @@ export interface ConnectionHost {
   readonly closing: boolean;
   createRequest(socket: Socket): IncomingMessage;
   createResponse(req: IncomingMessage, conn: Connection): ServerResponse;
-  /** Emit `'request'`. */
-  dispatch(req: IncomingMessage, res: ServerResponse): void;
+  listenerCount(event: string): number;
+  /** Emit `event` (`'request'`, `'checkContinue'`, ...) with the exchange's objects. */
+  dispatch(event: string, ...args: unknown[]): void;
   /** Emit `'clientError'` if anyone listens; false means: answer with the canned response. */
   clientError(error: RemoteProtocolError, socket: Socket): boolean;
   /** The connection is gone. */
@@ -56,6 +63,16 @@ const PAUSE_DRAIN = 4; // the response waits for 'drain'
  * posts and small uploads a handler rejects, without letting a huge upload pin the server.
  */
 export const DRAIN_LIMIT = 256 * 1024;
+
+// RFC 9112 §3.2 + RFC 3986 §3.2.2: Host = uri-host [ ":" port ]; uri-host is an IP-literal in
+// brackets, or a reg-name / IPv4 of unreserved, pct-encoded and sub-delims characters. Empty
+// is allowed (a target with no authority).
+const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|\[v[0-9A-Fa-f]+\.[\w\-.~!$&'()*+,;=:]+\]|[\w\-.~!$&'()*+,;=%]*)(?::\d*)?$/;
+
+/** True if `value` is a syntactically valid Host field value. */
+export function validHost(value: string): boolean {
+  return HOST.test(value);
+}
 
 /** Build the canned response Node sends for a client error: status line + `Connection: close`. */
 export function cannedResponse(status: number): Uint8Array {
@@ -84,6 +101,8 @@ export class Connection implements ConnectionSink {
   #draining = false;
   #drainBudget = 0;
   #resDone = false;
+  /** After an upgrade or CONNECT hand-off: bytes go straight to the socket's listeners. */
+  #upgraded = false;
   #bodyReceived = 0;
   /** Requests seen on this connection. */
   requests = 0;
@@ -100,6 +119,9 @@ export class Connection implements ConnectionSink {
       maxHeaderSize: host.maxHeaderSize,
       maxHeadersCount: host.maxHeadersCount,
     });
+    // CONNECT always leaves HTTP (a tunnel or, with no 'connect' listener, a close, as in
+    // Node); Upgrade only when someone listens for 'upgrade' (RFC 9110 §7.8: ignoring it is fine).
+    this.#parser.acceptUpgrade = (isConnect) => isConnect || host.listenerCount("upgrade") > 0;
     this.socket = new Socket(handle, {
       write: (c) => this.#write([c]),
       end: () => this.#end(),
@@ -190,6 +212,10 @@ export class Connection implements ConnectionSink {
   // ---- ConnectionSink -------------------------------------------------------------------
 
   onData(chunk: Uint8Array): void {
+    if (this.#upgraded) {
+      this.socket.emit("data", chunk);
+      return;
+    }
     if (this.#closed || this.#ending) return;
     this.#lastActivity = this.#host.now();
     if (chunk.byteLength === 0) return;
@@ -198,6 +224,10 @@ export class Connection implements ConnectionSink {
   }
 
   onEnd(): void {
+    if (this.#upgraded) {
+      this.socket.emit("end");
+      return;
+    }
     if (this.#closed) return;
     this.#peerEnded = true;
     if (this.#ending) return;
@@ -215,6 +245,10 @@ export class Connection implements ConnectionSink {
   }
 
   onDrain(): void {
+    if (this.#upgraded) {
+      this.socket.emit("drain");
+      return;
+    }
     if (this.#closed) return;
     this.#resume(PAUSE_DRAIN);
     this.#res?._onDrain();
@@ -255,10 +289,16 @@ export class Connection implements ConnectionSink {
   checkTimeouts(now: number): void {
     if (this.#closed || this.#ending) return;
     const host = this.#host;
+    if (this.#upgraded) {
+      this.#checkSocketTimeout(now);
+      return;
+    }
     if (this.#recv === "idle" && this.#res === null && this.#pending.length === 0) {
       if (this.requests > 0) {
         // Keep-alive idle.
-        if (host.keepAliveTimeout > 0 && now - this.#lastActivity >= host.keepAliveTimeout) {
+        // Node's keepAliveTimeoutBuffer: close a little after the advertised timeout so a
+        // client that reuses the connection just before its own timer does not race our close.
+        if (host.keepAliveTimeout > 0 && now - this.#lastActivity >= host.keepAliveTimeout + host.keepAliveTimeoutBuffer) {
           this.destroy();
           return;
         }
@@ -276,6 +316,10 @@ export class Connection implements ConnectionSink {
       this.#timeout();
       return;
     }
+    this.#checkSocketTimeout(now);
+  }
+
+  #checkSocketTimeout(now: number): void {
     if (this.#socketTimeout > 0 && now - this.#lastActivity >= this.#socketTimeout) {
       this.#lastActivity = now;
       if (this.socket.listenerCount("timeout") > 0) this.socket.emit("timeout");
@@ -313,6 +357,12 @@ export class Connection implements ConnectionSink {
           this.#parseError(this.#parser.error!);
           break;
         }
+        if (result === "upgrade") {
+          this.#pending.shift();
+          this.#recv = next(RECEIVE, this.#recv, "head-complete");
+          if (this.#onHead()) this.#handOff(chunk.subarray(this.#parser.consumed));
+          break;
+        }
         const consumed = this.#parser.consumed;
         if (consumed >= chunk.byteLength) this.#pending.shift();
         else this.#pending[0] = chunk.subarray(consumed);
@@ -324,9 +374,14 @@ export class Connection implements ConnectionSink {
         const req = this.#req;
         for (const body of this.#parser.bodyChunks) {
           this.#bodyReceived += body.byteLength;
+          if (this.#bodyReceived > this.#host.maxRequestBodySize && !this.#draining) {
+            this.#parseError(new RemoteProtocolError("ERR_HTTP_BODY_TOO_LARGE", "Request body too large", 413));
+            break;
+          }
           if (this.#draining) this.#drainBudget -= body.byteLength;
           else if (req && !req._push(body)) this.#pause(PAUSE_BODY);
         }
+        if (this.#recv === "error") break;
         if (this.#draining && this.#drainBudget < 0) {
           this.#end();
           break;
@@ -374,23 +429,75 @@ export class Connection implements ConnectionSink {
       ));
       return false;
     }
-    if (!p.shouldKeepAlive) this.#keepAlive = false;
-    if (p.upgrade) {
-      // TODO(anyhttp): 'upgrade' and 'connect' hand-off #4. Until then an Upgrade request is an
-      // ordinary request after which the connection closes (bytes after it are not HTTP),
-      // and CONNECT, which has no meaning without a tunnel, is refused.
-      this.#keepAlive = false;
-      if (p.method === "CONNECT") {
-        this.#parseError(new RemoteProtocolError("HPE_CONNECT_UNSUPPORTED", "CONNECT is not supported", 400));
-        return false;
-      }
+    if (hosts === 1 && !validHost(req.headers.host as string)) {
+      this.#parseError(new RemoteProtocolError("HPE_INVALID_HOST", "Invalid Host header", 400));
+      return false;
     }
+    // maxRequestBodySize: refuse a declared length over the limit before reading it.
+    const declared = req.headers["content-length"];
+    if (declared !== undefined && Number(declared) > host.maxRequestBodySize) {
+      this.#parseError(new RemoteProtocolError("ERR_HTTP_BODY_TOO_LARGE", "Request body too large", 413));
+      return false;
+    }
+    if (!p.shouldKeepAlive) this.#keepAlive = false;
     this.#req = req;
     this.#bodyReceived = 0;
+    if (p.upgrade && (p.method === "CONNECT" || host.listenerCount("upgrade") > 0)) {
+      // Handed off in #handOff once execute() returns "upgrade".
+      req.upgrade = true;
+      return true;
+    }
+    const max = host.maxRequestsPerSocket;
+    if (max > 0 && this.requests >= max) this.#keepAlive = false;
     const res = host.createResponse(req, this);
     this.#res = res;
-    host.dispatch(req, res);
+    if (max > 0 && this.requests > max) {
+      // Unreachable through keep-alive (the max-th response closes the connection, as RFC
+      // 9112 §9.6 requires after Connection: close); kept for Node's 'dropRequest' contract.
+      host.dispatch("dropRequest", req, this.socket);
+      res.writeHead(503);
+      res.end();
+      return !this.#closed;
+    }
+    const expect = req.headers.expect;
+    if (expect !== undefined && p.versionMajor === 1 && p.versionMinor >= 1) {
+      // RFC 9110 §10.1.1: 100-continue is the only expectation defined; others get 417.
+      if (/(?:^|\W)100-continue(?:$|\W)/i.test(expect as string)) {
+        if (host.listenerCount("checkContinue") > 0) {
+          host.dispatch("checkContinue", req, res);
+        } else {
+          res.writeContinue();
+          host.dispatch("request", req, res);
+        }
+      } else if (host.listenerCount("checkExpectation") > 0) {
+        host.dispatch("checkExpectation", req, res);
+      } else {
+        res.writeHead(417);
+        res.end();
+      }
+      return !this.#closed;
+    }
+    host.dispatch("request", req, res);
     return !this.#closed;
+  }
+
+  /** Give the connection to an 'upgrade' or 'connect' listener, with the bytes read past the head. */
+  #handOff(rest: Uint8Array): void {
+    const req = this.#req!;
+    const event = req.method === "CONNECT" ? "connect" : "upgrade";
+    const chunks = [rest, ...this.#pending];
+    this.#pending = [];
+    this.#upgraded = true;
+    this.#recv = "done";
+    this.#resume(PAUSE_QUEUE | PAUSE_BODY);
+    req._pushEnd();
+    if (this.#host.listenerCount(event) === 0) {
+      // Node: a CONNECT nobody listens for closes the connection without an answer.
+      this.destroy();
+      return;
+    }
+    const head = chunks.length === 1 ? chunks[0] : concatBytes(chunks);
+    this.#host.dispatch(event, req, this.socket, head);
   }
 
   #startNext(): void {

@@ -20,6 +20,7 @@ import type { Socket } from "./socket.ts";
 import {
   type AddressInfo,
   type Clock,
+  type ConnectionSink,
   type Listener,
   type ListenOptions,
   systemClock,
@@ -38,6 +39,16 @@ export interface ServerOptions {
   clock?: Clock;
   /** Idle time after a response before a keep-alive connection is closed. 5 s: Node's default. */
   keepAliveTimeout?: number;
+  /**
+   * Extra idle time past `keepAliveTimeout` before the server closes, so a client that reuses
+   * the connection just before its own timer fires does not race the close. 1 s: Node 24's
+   * default for the same option.
+   */
+  keepAliveTimeoutBuffer?: number;
+  /** Largest request body accepted, in bytes; over it: 413. Default: no limit. */
+  maxRequestBodySize?: number;
+  /** Requests per connection; the last response says `Connection: close`. 0: no limit. */
+  maxRequestsPerSocket?: number;
   /** Time allowed to receive a request head. 60 s: Node's default. */
   headersTimeout?: number;
   /** Time allowed to receive a whole request. 300 s: Node's default. */
@@ -63,9 +74,12 @@ export interface ServerOptions {
 
 type ListenCallback = () => void;
 
+/** The sink for a connection refused over `maxConnections`: it is already destroyed. */
+const DROPPED: ConnectionSink = { onData() {}, onEnd() {}, onDrain() {}, onClose() {} };
+
 function positive(name: string, v: unknown, fallback: number): number {
   if (v === undefined) return fallback;
-  if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
+  if (typeof v !== "number" || Number.isNaN(v) || v < 0) {
     throw rangeError("ERR_OUT_OF_RANGE", `The value of "options.${name}" is out of range. It must be a non-negative number. Received ${String(v)}`);
   }
   return v;
@@ -100,7 +114,11 @@ export class Server extends EventEmitter implements ConnectionHost {
   /** Idle socket timeout (Node's `server.timeout`); 0 disables. */
   timeout = 0;
   /** Node's `maxRequestsPerSocket`; 0 is unlimited. */
-  maxRequestsPerSocket = 0;
+  maxRequestsPerSocket: number;
+  keepAliveTimeoutBuffer: number;
+  maxRequestBodySize: number;
+  /** Refuse connections beyond this many (Node's `maxConnections`); they emit `'drop'`. */
+  maxConnections = Infinity;
   readonly connectionsCheckingInterval: number;
 
   #transport?: Transport;
@@ -127,6 +145,9 @@ export class Server extends EventEmitter implements ConnectionHost {
     this.#transport = o.transport;
     this.#clock = o.clock ?? systemClock;
     this.keepAliveTimeout = positive("keepAliveTimeout", o.keepAliveTimeout, 5_000);
+    this.keepAliveTimeoutBuffer = positive("keepAliveTimeoutBuffer", o.keepAliveTimeoutBuffer, 1_000);
+    this.maxRequestBodySize = positive("maxRequestBodySize", o.maxRequestBodySize, Infinity);
+    this.maxRequestsPerSocket = positive("maxRequestsPerSocket", o.maxRequestsPerSocket, 0);
     this.requestTimeout = positive("requestTimeout", o.requestTimeout, 300_000);
     this.headersTimeout = positive("headersTimeout", o.headersTimeout, 60_000);
     this.maxHeaderSize = positive("maxHeaderSize", o.maxHeaderSize, 16 * 1024);
@@ -271,15 +292,15 @@ export class Server extends EventEmitter implements ConnectionHost {
     return new this.#Res(req, conn);
   }
 
-  /** @internal */
-  dispatch(req: IncomingMessage, res: ServerResponse): void {
+  /** @internal Emit an exchange event (`'request'`, `'checkContinue'`, `'upgrade'`, ...). */
+  dispatch(event: string, ...args: unknown[]): void {
     try {
-      this.emit("request", req, res);
+      this.emit(event, ...args);
     } catch (err) {
       // As in node:http, an exception from a request listener is the program's bug: the
       // connection goes, and the error is rethrown outside our stack to reach the runtime's
       // uncaught-exception handling.
-      (req.socket as Socket).destroy();
+      ((args[0] as IncomingMessage).socket as Socket).destroy();
       queueMicrotask(() => {
         throw err;
       });
@@ -302,7 +323,20 @@ export class Server extends EventEmitter implements ConnectionHost {
 
   // ---- internals ------------------------------------------------------------------------
 
-  #accept(handle: TcpHandle): Connection {
+  #accept(handle: TcpHandle): ConnectionSink {
+    if (this.#connections.size >= this.maxConnections) {
+      // Node: over maxConnections the socket is closed at once and 'drop' reports it.
+      handle.destroy();
+      this.emit("drop", {
+        localAddress: handle.localAddress,
+        localPort: handle.localPort,
+        localFamily: handle.remoteFamily,
+        remoteAddress: handle.remoteAddress,
+        remotePort: handle.remotePort,
+        remoteFamily: handle.remoteFamily,
+      });
+      return DROPPED;
+    }
     const conn = new Connection(handle, this);
     this.#connections.add(conn);
     conn.socket.server = this;

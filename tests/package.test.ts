@@ -73,7 +73,7 @@ test("the installed package serves the seed program under this runtime", async (
   }
 });
 
-test("the JSR package passes deno publish --dry-run", () => {
+test("the JSR package passes deno publish --dry-run", { timeout: 60_000 }, () => {
   const out = execFileSync(bin("deno"), ["publish", "--dry-run", "--allow-dirty"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   assert.ok(typeof out === "string");
 });

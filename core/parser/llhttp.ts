@@ -28,6 +28,7 @@ const HPE_PAUSED = 21;
 const HPE_PAUSED_UPGRADE = 22;
 const HPE_USER = 24;
 const TYPE_REQUEST = 1;
+const METHOD_CONNECT = 5;
 
 interface LlhttpExports {
   memory: WebAssembly.Memory;
@@ -37,6 +38,7 @@ interface LlhttpExports {
   llhttp_execute(p: number, data: number, len: number): number;
   llhttp_finish(p: number): number;
   llhttp_resume(p: number): void;
+  llhttp_resume_after_upgrade(p: number): void;
   llhttp_reset(p: number): void;
   llhttp_get_error_pos(p: number): number;
   llhttp_get_error_reason(p: number): number;
@@ -53,6 +55,7 @@ interface LlhttpExports {
 /** Every wasm export the binding calls; a test checks the module provides each. */
 export const REQUIRED_EXPORTS = [
   "memory", "llhttp_alloc", "llhttp_free", "llhttp_execute", "llhttp_finish", "llhttp_resume",
+  "llhttp_resume_after_upgrade",
   "llhttp_reset", "llhttp_get_error_pos", "llhttp_get_error_reason", "llhttp_get_errno",
   "llhttp_errno_name", "llhttp_method_name", "llhttp_get_method", "llhttp_get_http_major",
   "llhttp_get_http_minor", "malloc", "free",
@@ -126,6 +129,11 @@ export type ExecuteResult =
   | "ok"
   /** A message ended; `consumed` bytes were used; call `resume()` before executing the rest. */
   | "complete"
+  /**
+   * An upgrade or CONNECT that `acceptUpgrade` took: the head ended at `consumed`, and the
+   * rest of the bytes belong to the new protocol. The parser is done with this connection.
+   */
+  | "upgrade"
   /** The peer sent invalid HTTP; see `error`. The parser is unusable until `reset()`. */
   | "error";
 
@@ -177,6 +185,14 @@ export class RequestParser {
   bodyChunks: Uint8Array[] = [];
   /** Set when `execute()` returned `"error"`. */
   error: RemoteProtocolError | null = null;
+  /**
+   * Asked when a request head asks to leave HTTP (`CONNECT`, or `Upgrade` with
+   * `Connection: upgrade`): `true` hands the connection over after the head (`"upgrade"`),
+   * `false` ignores the upgrade and keeps parsing HTTP/1.1 (RFC 9110 §7.8 lets a server ignore
+   * `Upgrade`). Must not run user code: it is called from inside wasm.
+   */
+  acceptUpgrade: (isConnect: boolean) => boolean = () => false;
+  #upgradeAccepted = false;
   #limitError: RemoteProtocolError | null = null;
 
   constructor(limits: ParserLimits) {
@@ -202,14 +218,12 @@ export class RequestParser {
     new Uint8Array(w.memory.buffer, inputPtr, len).set(chunk);
     this.bodyChunks.length = 0;
     this.headJustCompleted = false;
-    let ret: number;
-    current = this;
-    currentChunk = chunk;
-    try {
-      ret = w.llhttp_execute(this.#ptr, inputPtr, len);
-    } finally {
-      current = null;
-      currentChunk = null;
+    let ret = this.#run(w, len, chunk);
+    if (ret === HPE_PAUSED_UPGRADE && !this.#upgradeAccepted) {
+      // An Upgrade we ignored: llhttp stops at the next message to let us switch; we stay on
+      // HTTP/1.1 and parse on.
+      w.llhttp_resume_after_upgrade(this.#ptr);
+      ret = this.#run(w, len, chunk);
     }
     if (ret === HPE_OK) {
       this.consumed = len;
@@ -217,11 +231,22 @@ export class RequestParser {
     }
     this.consumed = w.llhttp_get_error_pos(this.#ptr) - inputPtr;
     if (ret === HPE_PAUSED) return "complete";
-    if (ret === HPE_PAUSED_UPGRADE) return "complete";
+    if (ret === HPE_PAUSED_UPGRADE) return "upgrade";
     this.error = this.#makeError(ret);
     this.error.bytesParsed = this.consumed;
     this.error.rawPacket = chunk;
     return "error";
+  }
+
+  #run(w: LlhttpExports, len: number, chunk: Uint8Array): number {
+    current = this;
+    currentChunk = chunk;
+    try {
+      return w.llhttp_execute(this.#ptr, inputPtr, len);
+    } finally {
+      current = null;
+      currentChunk = null;
+    }
   }
 
   /**
@@ -251,6 +276,7 @@ export class RequestParser {
     wasm!.llhttp_reset(this.#ptr);
     this.#startMessage();
     this.error = null;
+    this.#upgradeAccepted = false;
   }
 
   /** Release the wasm memory of this parser. */
@@ -349,6 +375,13 @@ export class RequestParser {
     this.shouldKeepAlive = keepAlive;
     this.upgrade = upgrade;
     trimValues(this.rawHeaders);
+    if (upgrade && this.acceptUpgrade(m === METHOD_CONNECT)) {
+      this.#upgradeAccepted = true;
+      this.headComplete = true;
+      this.headJustCompleted = true;
+      // llhttp: 2 = no body, and make llhttp_execute() return HPE_PAUSED_UPGRADE.
+      return 2;
+    }
     this.headComplete = true;
     this.headJustCompleted = true;
     this.#span = 0;
@@ -368,6 +401,8 @@ export class RequestParser {
   onMessageComplete(): number {
     trimValues(this.rawTrailers);
     this.headComplete = false;
+    // A taken upgrade stops with HPE_PAUSED_UPGRADE right after this.
+    if (this.#upgradeAccepted) return 0;
     return HPE_PAUSED;
   }
 }

@@ -29,7 +29,8 @@ const steps = [
   {
     name: "bun",
     cmd: bin("bun"),
-    args: ["test", ...tests.map((t) => `./${t}`)],
+    // Bun's default per-test timeout is 5 s; packaging and process tests need more on a busy machine.
+    args: ["test", "--timeout", "60000", ...tests.map((t) => `./${t}`)],
     count: (out) => [num(out, /^\s*(\d+) pass$/m), num(out, /^\s*(\d+) fail$/m)],
   },
 ];

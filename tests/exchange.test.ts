@@ -1,0 +1,223 @@
+// Expectations, upgrades, CONNECT, limits: node:http's server behaviour, byte-level, on the
+// in-memory transport with the clock pinned.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { IncomingMessage, ServerResponse, Socket } from "../core/mod.ts";
+import { DATE, exchange, serve, splits } from "./_support/memory.ts";
+
+const KA = "Connection: keep-alive\r\nKeep-Alive: timeout=5\r\n";
+const echo = (req: IncomingMessage, res: ServerResponse) => {
+  let body = "";
+  req.setEncoding("latin1");
+  req.on("data", (s: string) => (body += s));
+  req.on("end", () => res.end(`${req.url}:${body}`));
+};
+
+test("Expect: 100-continue gets an automatic 100 Continue before the response", async () => {
+  const req = "POST /e HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi";
+  for (const pieces of splits(req)) {
+    const out = await exchange(echo, pieces);
+    assert.equal(
+      out.text,
+      `HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nDate: ${DATE}\r\n${KA}Content-Length: 5\r\n\r\n/e:hi`,
+    );
+  }
+});
+
+test("'checkContinue' replaces the automatic 100; writeContinue() sends it", async () => {
+  const s = await serve(echo);
+  let seen = false;
+  s.server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
+    seen = true;
+    if (req.url === "/no") {
+      res.writeHead(413).end();
+      return;
+    }
+    res.writeContinue();
+    echo(req, res);
+  });
+  const c = s.connect();
+  c.send("POST /yes HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n");
+  await c.settle();
+  assert.equal(c.text(), "HTTP/1.1 100 Continue\r\n\r\n");
+  c.send("ok");
+  await c.settle();
+  assert.ok(seen);
+  assert.ok(c.text().endsWith("\r\n\r\n/yes:ok"));
+  c.clear();
+  c.send("POST /no HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n");
+  await c.settle();
+  assert.equal(c.text(), `HTTP/1.1 413 Payload Too Large\r\nDate: ${DATE}\r\n${KA}Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n`);
+  await s.close();
+});
+
+test("any other expectation gets 417, or goes to 'checkExpectation'", async () => {
+  const out = await exchange(echo, ["GET /x HTTP/1.1\r\nHost: a\r\nExpect: foo\r\n\r\n"]);
+  assert.equal(out.text, `HTTP/1.1 417 Expectation Failed\r\nDate: ${DATE}\r\n${KA}Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n`);
+  const s = await serve(echo);
+  s.server.on("checkExpectation", (_req: IncomingMessage, res: ServerResponse) => res.end("custom"));
+  const c = s.connect();
+  c.send("GET /x HTTP/1.1\r\nHost: a\r\nExpect: foo\r\n\r\n");
+  await c.settle();
+  assert.ok(c.text().endsWith("\r\n\r\ncustom"));
+  await s.close();
+});
+
+test("Expect on HTTP/1.0 is ignored, as in Node", async () => {
+  const out = await exchange(echo, ["GET /x HTTP/1.0\r\nExpect: foo\r\n\r\n"]);
+  assert.equal(out.text, `HTTP/1.1 200 OK\r\nDate: ${DATE}\r\nConnection: close\r\n\r\n/x:`);
+});
+
+test("'upgrade' gets the request, the socket and the bytes already read; the socket then carries raw bytes", async () => {
+  const req = "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: chat\r\n\r\nhello";
+  for (const pieces of [[req], splits(req)[1]]) {
+    const s = await serve(echo);
+    let head = "";
+    s.server.on("upgrade", (r: IncomingMessage, socket: Socket, h: Uint8Array) => {
+      head += String.fromCharCode(...h);
+      assert.equal(r.upgrade, true);
+      socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: chat\r\nConnection: Upgrade\r\n\r\n${r.url}`);
+      socket.on("data", (d: Uint8Array) => socket.write(`<${String.fromCharCode(...d)}>`));
+      socket.on("end", () => socket.end("bye"));
+    });
+    const c = s.connect();
+    for (const p of pieces) c.send(p);
+    c.send("more");
+    c.end();
+    await c.settle();
+    // Byte by byte, "hello" arrives after the hand-off as raw data events.
+    const tail = head === "hello" ? "<more>" : "<h><e><l><l><o><more>";
+    assert.equal(c.text(), `HTTP/1.1 101 Switching Protocols\r\nUpgrade: chat\r\nConnection: Upgrade\r\n\r\n/ws${tail}bye`);
+    assert.equal(c.ended, true);
+    await s.close();
+  }
+});
+
+test("an Upgrade nobody listens for is ignored: the request is answered and HTTP continues (RFC 9110 §7.8)", async () => {
+  const out = await exchange(echo, [
+    "GET /u HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: ws\r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\n\r\n",
+  ]);
+  assert.equal(
+    out.text,
+    `HTTP/1.1 200 OK\r\nDate: ${DATE}\r\n${KA}Content-Length: 3\r\n\r\n/u:` +
+      `HTTP/1.1 200 OK\r\nDate: ${DATE}\r\n${KA}Content-Length: 6\r\n\r\n/next:`,
+  );
+});
+
+test("'connect' gets the tunnel; CONNECT with no listener closes without an answer, as in Node", async () => {
+  const s = await serve(echo);
+  s.server.on("connect", (req: IncomingMessage, socket: Socket, head: Uint8Array) => {
+    socket.end(`HTTP/1.1 200 Connection Established\r\n\r\n${req.url} ${String.fromCharCode(...head)}`);
+  });
+  const c = s.connect();
+  c.send("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\nxyz");
+  await c.settle();
+  assert.equal(c.text(), "HTTP/1.1 200 Connection Established\r\n\r\nexample.com:443 xyz");
+  assert.equal(c.ended, true);
+  await s.close();
+  const none = await exchange(echo, ["CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"]);
+  assert.equal(none.text, "");
+  assert.equal(none.reset, true);
+});
+
+test("maxRequestBodySize: a declared or streamed body over it gets 413 and a closed connection", async () => {
+  const declared = await exchange(echo, ["POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n"], { maxRequestBodySize: 10 });
+  assert.equal(declared.text, "HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\n\r\n");
+  assert.equal(declared.ended, true);
+  const streamed = await exchange(echo, [
+    "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nhello \r\n",
+    "6\r\nworld!\r\n0\r\n\r\n",
+  ], { maxRequestBodySize: 10 });
+  assert.equal(streamed.text, "HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\n\r\n");
+  const fits = await exchange(echo, ["POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n0123456789"], { maxRequestBodySize: 10 });
+  assert.ok(fits.text.endsWith("/:0123456789"));
+});
+
+test("an invalid Host value gets 400 (RFC 9112 §3.2); an empty one is allowed", async () => {
+  for (const host of ["a b", "a/b", "a@b", "[::1", "a:b:c"]) {
+    const out = await exchange(echo, [`GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`]);
+    assert.equal(out.text, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n", host);
+  }
+  for (const host of ["", "example.com", "example.com:8080", "[::1]:80", "127.0.0.1", "xn--bcher-kva.example"]) {
+    const out = await exchange(echo, [`GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`]);
+    assert.match(out.text, /^HTTP\/1\.1 200 OK/, host);
+  }
+});
+
+test("requireHostHeader: false accepts an HTTP/1.1 request without Host", async () => {
+  const out = await exchange(echo, ["GET /h HTTP/1.1\r\n\r\n"], { requireHostHeader: false });
+  assert.ok(out.text.endsWith("\r\n\r\n/h:"));
+});
+
+test("maxRequestsPerSocket: the last allowed response says Connection: close and the connection ends", async () => {
+  const s = await serve(echo, { maxRequestsPerSocket: 2 });
+  const c = s.connect();
+  c.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\n\r\n");
+  await c.settle();
+  assert.equal(
+    c.text(),
+    `HTTP/1.1 200 OK\r\nDate: ${DATE}\r\n${KA}Content-Length: 3\r\n\r\n/1:` +
+      `HTTP/1.1 200 OK\r\nDate: ${DATE}\r\nConnection: close\r\nContent-Length: 3\r\n\r\n/2:`,
+  );
+  assert.equal(c.ended, true);
+  await s.close();
+});
+
+test("maxConnections: connections over the limit are dropped and reported with 'drop'", async () => {
+  const s = await serve(echo);
+  s.server.maxConnections = 1;
+  const drops: unknown[] = [];
+  s.server.on("drop", (info: unknown) => drops.push(info));
+  const first = s.connect();
+  const second = s.connect();
+  assert.equal(second.reset, true);
+  assert.equal(first.isClosed, false);
+  assert.deepEqual(drops, [{
+    localAddress: "127.0.0.1",
+    localPort: 80,
+    localFamily: "IPv4",
+    remoteAddress: "127.0.0.1",
+    remotePort: 40000,
+    remoteFamily: "IPv4",
+  }]);
+  await s.close();
+});
+
+test("a request that never completes its body gets 408 after requestTimeout", async () => {
+  const s = await serve(() => {}, { requestTimeout: 10_000, headersTimeout: 5_000 });
+  const c = s.connect();
+  c.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nhel");
+  s.clock.advance(9_000);
+  await c.settle();
+  assert.equal(c.isClosed, false);
+  s.clock.advance(2_000);
+  await c.settle();
+  assert.equal(c.text(), "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n");
+});
+
+test("a connection that sends nothing is closed with 408 after headersTimeout", async () => {
+  const s = await serve(echo, { headersTimeout: 3_000 });
+  const c = s.connect();
+  s.clock.advance(2_000);
+  assert.equal(c.isClosed, false);
+  s.clock.advance(2_000);
+  await c.settle();
+  assert.equal(c.text(), "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n");
+  assert.equal(c.ended, true);
+});
+
+test("server.setTimeout: an idle socket emits 'timeout' on the server", async () => {
+  const s = await serve(echo);
+  const timedOut: unknown[] = [];
+  s.server.setTimeout(2_000, (socket: Socket) => {
+    timedOut.push(socket);
+    socket.destroy();
+  });
+  const c = s.connect();
+  c.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  await c.settle();
+  s.clock.advance(3_000);
+  await c.settle();
+  assert.equal(timedOut.length, 1);
+  assert.equal(c.isClosed, true);
+});
