@@ -221,3 +221,21 @@ test("server.setTimeout: an idle socket emits 'timeout' on the server", async ()
   assert.equal(timedOut.length, 1);
   assert.equal(c.isClosed, true);
 });
+
+test("timeouts fire within 10 % of their value: a 2 s headersTimeout closes a dribbling client by 2.2 s", async () => {
+  const s = await serve(echo, { headersTimeout: 2_000 });
+  const c = s.connect();
+  const start = s.clock.now();
+  // Slowloris: one byte every 100 ms, never finishing the head.
+  const head = "GET / HTTP/1.1\r\nHost: a\r\nX-Slow: " + "a".repeat(100);
+  let i = 0;
+  while (!c.isClosed && i < head.length) {
+    c.send(head[i++]);
+    s.clock.advance(100);
+    await c.settle(2);
+  }
+  await c.settle();
+  assert.equal(c.text(), "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n");
+  const took = s.clock.now() - start;
+  assert.ok(took >= 2_000 && took <= 2_200, `closed after ${took} ms`);
+});
