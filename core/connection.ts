@@ -433,6 +433,30 @@ export class Connection implements ConnectionSink {
       this.#parseError(new RemoteProtocolError("HPE_INVALID_HOST", "Invalid Host header", 400));
       return false;
     }
+    // RFC 9112 §2.3: only HTTP/1.x is spoken here. HTTP/0.9 has no version and no headers
+    // to frame a reply with; a higher major version gets 505 (RFC 9110 §15.6.6).
+    if (p.versionMajor !== 1) {
+      this.#parseError(p.versionMajor === 0
+        ? new RemoteProtocolError("HPE_INVALID_VERSION", "HTTP/0.9 is not supported", 400)
+        : new RemoteProtocolError("HPE_INVALID_VERSION", "HTTP version not supported", 505));
+      return false;
+    }
+    const te = req.headers["transfer-encoding"];
+    if (te !== undefined) {
+      // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing.
+      if (p.versionMinor === 0) {
+        this.#parseError(new RemoteProtocolError("HPE_INVALID_TRANSFER_ENCODING", "Transfer-Encoding in an HTTP/1.0 request", 400));
+        return false;
+      }
+      // RFC 9112 §6.1: a transfer coding we do not implement gets 501 (llhttp already rejects
+      // any list whose final coding is not chunked). Only chunked is implemented.
+      for (const coding of String(te).split(",")) {
+        if (coding.trim().toLowerCase() !== "chunked") {
+          this.#parseError(new RemoteProtocolError("HPE_INVALID_TRANSFER_ENCODING", `Transfer coding not implemented: "${coding.trim()}"`, 501));
+          return false;
+        }
+      }
+    }
     // maxRequestBodySize: refuse a declared length over the limit before reading it.
     const declared = req.headers["content-length"];
     if (declared !== undefined && Number(declared) > host.maxRequestBodySize) {
