@@ -252,6 +252,8 @@ export class Connection implements ConnectionSink {
     if (this.#closed) return;
     this.#resume(PAUSE_DRAIN);
     this.#res?._onDrain();
+    // Requests held back while the peer was not reading (see #process) go on now.
+    if (this.#recv === "idle" && this.#pending.length > 0) this.#process();
   }
 
   onClose(error?: Error): void {
@@ -341,6 +343,9 @@ export class Connection implements ConnectionSink {
       while (this.#pending.length > 0 && !this.#closed && !this.#ending) {
         // Pipelined bytes wait until both halves of this exchange are done.
         if (this.#recv === "done") break;
+        // A client that pipelines without reading its responses: start no new request while
+        // our writes wait for 'drain', so memory stays bounded by one high-water mark.
+        if (this.#recv === "idle" && (this.#paused & PAUSE_DRAIN) !== 0) break;
         if (this.#recv === "error" || this.#recv === "closed") {
           this.#pending = [];
           break;
@@ -392,10 +397,12 @@ export class Connection implements ConnectionSink {
         }
         if (this.#resDone) this.#afterResponse();
       }
-      if (this.#pending.length > 0 && !this.#ending && !this.#closed) this.#pause(PAUSE_QUEUE);
     } finally {
       this.#processing = false;
     }
+    // After the loop, not inside it: a transport may deliver data synchronously from resume().
+    if (this.#pending.length > 0 && !this.#ending && !this.#closed) this.#pause(PAUSE_QUEUE);
+    else this.#resume(PAUSE_QUEUE);
   }
 
   /** The head of a request is complete: validate, build req/res, emit 'request'. */

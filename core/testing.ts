@@ -150,6 +150,40 @@ export class MemoryClient {
     this.#flushQueued();
   }
 
+  /**
+   * Read at most `maxBytes` of what the server queued (a slow reader); the server sees
+   * `onDrain()` once the queue falls below the high-water mark.
+   */
+  read(maxBytes: number): number {
+    let taken = 0;
+    while (this.#queued.length > 0 && taken < maxBytes) {
+      const c = this.#queued[0];
+      const n = Math.min(c.byteLength, maxBytes - taken);
+      this.#received.push(c.subarray(0, n));
+      if (n === c.byteLength) this.#queued.shift();
+      else this.#queued[0] = c.subarray(n);
+      taken += n;
+    }
+    this.#queuedBytes -= taken;
+    if (this.#needDrain && this.#queuedBytes < this.#hwm) {
+      this.#needDrain = false;
+      this.#sink?.onDrain();
+    }
+    return taken;
+  }
+
+  /** True while the server has paused reading from this client. */
+  get serverPaused(): boolean {
+    return this.#serverPaused;
+  }
+
+  /** Bytes this client sent that the server has not taken yet (it paused reading). */
+  get unreadBytes(): number {
+    let n = 0;
+    for (const c of this.#inbound) n += c.byteLength;
+    return n;
+  }
+
   /** Bytes the server wrote that this client has not read yet. */
   get queuedBytes(): number {
     return this.#queuedBytes;
