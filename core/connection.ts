@@ -64,6 +64,10 @@ const PAUSE_DRAIN = 4; // the response waits for 'drain'
  */
 export const DRAIN_LIMIT = 256 * 1024;
 
+// Writes batched while parsing one read are sent once they reach this size, or at the end of
+// the read. 64 KiB: the usual socket high-water mark, and what one read can ask of us.
+const BATCH_LIMIT = 64 * 1024;
+
 // RFC 9112 §3.2 + RFC 3986 §3.2.2: Host = uri-host [ ":" port ]; uri-host is an IP-literal in
 // brackets, or a reg-name / IPv4 of unreserved, pct-encoded and sub-delims characters. Empty
 // is allowed (a target with no authority).
@@ -101,6 +105,8 @@ export class Connection implements ConnectionSink {
   #draining = false;
   #drainBudget = 0;
   #resDone = false;
+  #batch: Uint8Array[] = [];
+  #batchBytes = 0;
   /** After an upgrade or CONNECT hand-off: bytes go straight to the socket's listeners. */
   #upgraded = false;
   #bodyReceived = 0;
@@ -399,6 +405,7 @@ export class Connection implements ConnectionSink {
       }
     } finally {
       this.#processing = false;
+      this.#flush();
     }
     // After the loop, not inside it: a transport may deliver data synchronously from resume().
     if (this.#pending.length > 0 && !this.#ending && !this.#closed) this.#pause(PAUSE_QUEUE);
@@ -567,6 +574,32 @@ export class Connection implements ConnectionSink {
 
   #write(chunks: Uint8Array[]): boolean {
     if (this.#closed || this.#ending) return false;
+    if (this.#processing) {
+      // Responses written while we parse one read (synchronous handlers, pipelined requests)
+      // leave in one write at the end of it: one syscall for a whole pipeline.
+      for (const c of chunks) {
+        this.#batch.push(c);
+        this.#batchBytes += c.byteLength;
+      }
+      return this.#batchBytes < BATCH_LIMIT || this.#flush();
+    }
+    return this.#writeNow(chunks);
+  }
+
+  /** Send what #write batched. Returns the transport's verdict (false: wait for drain). */
+  #flush(): boolean {
+    if (this.#batch.length === 0) return true;
+    const chunks = this.#batch;
+    const size = this.#batchBytes;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    if (this.#closed) return false;
+    const ok = this.#writeNow(chunks.length > 1 && size <= BATCH_LIMIT ? [concatBytes(chunks)] : chunks);
+    if (!ok) this.#pause(PAUSE_DRAIN);
+    return ok;
+  }
+
+  #writeNow(chunks: Uint8Array[]): boolean {
     const h = this.#handle;
     if (chunks.length === 1) return h.write(chunks[0]);
     if (h.writev) return h.writev(chunks);
@@ -577,6 +610,7 @@ export class Connection implements ConnectionSink {
 
   #end(): void {
     if (this.#ending || this.#closed) return;
+    this.#flush();
     this.#ending = true;
     this.#pending = [];
     this.#handle.end();
