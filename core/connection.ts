@@ -73,6 +73,43 @@ const BATCH_LIMIT = 64 * 1024;
 // is allowed (a target with no authority).
 const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|\[v[0-9A-Fa-f]+\.[\w\-.~!$&'()*+,;=:]+\]|[\w\-.~!$&'()*+,;=%]*)(?::\d*)?$/;
 
+interface HeadFields {
+  hosts: number;
+  host?: string;
+  contentLength?: string;
+  transferEncoding?: string;
+  expect?: string;
+}
+
+/** The fields the connection acts on, found in one pass (names compared case-insensitively). */
+function scanFields(raw: readonly string[]): HeadFields {
+  const f: HeadFields = { hosts: 0 };
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    switch (name.length) {
+      case 4:
+        if (name.toLowerCase() === "host") {
+          f.hosts++;
+          f.host = raw[i + 1];
+        }
+        break;
+      case 6:
+        if (name.toLowerCase() === "expect") f.expect = f.expect === undefined ? raw[i + 1] : `${f.expect}, ${raw[i + 1]}`;
+        break;
+      case 14:
+        // llhttp rejects a second Content-Length, so the first is the only one.
+        if (name.toLowerCase() === "content-length") f.contentLength ??= raw[i + 1];
+        break;
+      case 17:
+        if (name.toLowerCase() === "transfer-encoding") {
+          f.transferEncoding = f.transferEncoding === undefined ? raw[i + 1] : `${f.transferEncoding}, ${raw[i + 1]}`;
+        }
+        break;
+    }
+  }
+  return f;
+}
+
 /** True if `value` is a syntactically valid Host field value. */
 export function validHost(value: string): boolean {
   return HOST.test(value);
@@ -105,6 +142,7 @@ export class Connection implements ConnectionSink {
   #draining = false;
   #drainBudget = 0;
   #resDone = false;
+  #declaredLength = NaN;
   #batch: Uint8Array[] = [];
   #batchBytes = 0;
   /** After an upgrade or CONNECT hand-off: bytes go straight to the socket's listeners. */
@@ -163,7 +201,7 @@ export class Connection implements ConnectionSink {
     if (req && !req.complete) {
       // RFC 9112 §9.3: to reuse the connection we must read the rest of the body; past
       // DRAIN_LIMIT we close instead.
-      const declared = Number(req.headers["content-length"]);
+      const declared = this.#declaredLength;
       if (Number.isFinite(declared) && declared - this.#bodyReceived > DRAIN_LIMIT) return false;
     }
     return true;
@@ -429,21 +467,21 @@ export class Connection implements ConnectionSink {
       pull: () => this.#resume(PAUSE_BODY),
       destroy: (e) => this.destroy(e),
     }, host.joinDuplicateHeaders);
+    // One pass over the fields that decide framing and validity; the user's `headers` object
+    // is built only if the user asks for it.
+    const f = scanFields(p.rawHeaders);
+    this.#declaredLength = f.contentLength === undefined ? NaN : Number(f.contentLength);
     // RFC 9112 §3.2: a server MUST respond 400 to an HTTP/1.1 request that lacks a Host
-    // header field, or that has more than one.
-    let hosts = 0;
-    for (let i = 0; i < p.rawHeaders.length; i += 2) {
-      if (p.rawHeaders[i].length === 4 && p.rawHeaders[i].toLowerCase() === "host") hosts++;
-    }
-    if (hosts > 1 || (hosts === 0 && host.requireHostHeader && p.versionMajor === 1 && p.versionMinor >= 1)) {
+    // header field, has more than one, or has an invalid one.
+    if (f.hosts > 1 || (f.hosts === 0 && host.requireHostHeader && p.versionMajor === 1 && p.versionMinor >= 1)) {
       this.#parseError(new RemoteProtocolError(
         "HPE_INVALID_HOST",
-        hosts > 1 ? "Duplicate Host header" : "Missing Host header",
+        f.hosts > 1 ? "Duplicate Host header" : "Missing Host header",
         400,
       ));
       return false;
     }
-    if (hosts === 1 && !validHost(req.headers.host as string)) {
+    if (f.hosts === 1 && !validHost(f.host!)) {
       this.#parseError(new RemoteProtocolError("HPE_INVALID_HOST", "Invalid Host header", 400));
       return false;
     }
@@ -455,7 +493,7 @@ export class Connection implements ConnectionSink {
         : new RemoteProtocolError("HPE_INVALID_VERSION", "HTTP version not supported", 505));
       return false;
     }
-    const te = req.headers["transfer-encoding"];
+    const te = f.transferEncoding;
     if (te !== undefined) {
       // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing.
       if (p.versionMinor === 0) {
@@ -464,7 +502,7 @@ export class Connection implements ConnectionSink {
       }
       // RFC 9112 §6.1: a transfer coding we do not implement gets 501 (llhttp already rejects
       // any list whose final coding is not chunked). Only chunked is implemented.
-      for (const coding of String(te).split(",")) {
+      for (const coding of te.split(",")) {
         if (coding.trim().toLowerCase() !== "chunked") {
           this.#parseError(new RemoteProtocolError("HPE_INVALID_TRANSFER_ENCODING", `Transfer coding not implemented: "${coding.trim()}"`, 501));
           return false;
@@ -472,8 +510,7 @@ export class Connection implements ConnectionSink {
       }
     }
     // maxRequestBodySize: refuse a declared length over the limit before reading it.
-    const declared = req.headers["content-length"];
-    if (declared !== undefined && Number(declared) > host.maxRequestBodySize) {
+    if (this.#declaredLength > host.maxRequestBodySize) {
       this.#parseError(new RemoteProtocolError("ERR_HTTP_BODY_TOO_LARGE", "Request body too large", 413));
       return false;
     }
@@ -497,10 +534,10 @@ export class Connection implements ConnectionSink {
       res.end();
       return !this.#closed;
     }
-    const expect = req.headers.expect;
+    const expect = f.expect;
     if (expect !== undefined && p.versionMajor === 1 && p.versionMinor >= 1) {
       // RFC 9110 §10.1.1: 100-continue is the only expectation defined; others get 417.
-      if (/(?:^|\W)100-continue(?:$|\W)/i.test(expect as string)) {
+      if (/(?:^|\W)100-continue(?:$|\W)/i.test(expect)) {
         if (host.listenerCount("checkContinue") > 0) {
           host.dispatch("checkContinue", req, res);
         } else {
