@@ -1,0 +1,183 @@
+// Differential test: the same app (tests/fixtures/differential-app.mjs) runs under the real
+// node:http (tests/fixtures/reference.mjs, always the system `node`, whichever runner runs
+// this file: node:http inside Deno or Bun is not Node's) and under anyhttp on the runtime
+// running this file (tests/fixtures/differential.ts). Every request of the corpus
+// (tests/fixtures/differential-cases.ts) goes to both over raw TCP; the responses must be the
+// same bytes (Date value masked) and both servers must close, or keep, the connection alike.
+// Cases marked `differs` are anyhttp's deliberate departures (README): there anyhttp must send
+// the case's `expect`, and node:http must still send something else.
+import { spawn } from "node:child_process";
+import * as net from "node:net";
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { type Running, runtime, start, undate } from "./_support/runtime.ts";
+import { type Case, cases } from "./fixtures/differential-cases.ts";
+
+const here = (p: string) => new URL(p, import.meta.url).pathname;
+let reference: Running;
+let anyhttp: Running;
+
+/** Start tests/fixtures/reference.mjs with the system `node` (found on PATH). */
+function startReference(): Promise<Running> {
+  const file = here("./fixtures/reference.mjs");
+  const child = spawn("node", [file], { stdio: ["ignore", "pipe", "pipe"] });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    let err = "";
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`reference did not start in 30 s\n${out}\n${err}`));
+    }, 30_000);
+    child.stderr!.on("data", (d) => (err += d));
+    child.stdout!.on("data", (d) => {
+      out += d;
+      const m = /listening on \S*:(\d+)/.exec(out);
+      if (!m) return;
+      clearTimeout(timer);
+      resolve({
+        port: Number(m[1]),
+        child,
+        stop: () =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) return done();
+            child.once("exit", () => done());
+            child.kill("SIGTERM");
+          }),
+      });
+    });
+    child.once("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`reference exited with ${code}\n${out}\n${err}`));
+    });
+  });
+}
+
+/**
+ * Whether `text` holds the case's final responses completely (1xx skipped; no body for HEAD,
+ * 204 and 304; chunked or Content-Length framing). A close-delimited body is never complete:
+ * the exchange then ends when the server closes.
+ */
+function complete(text: string, c: Case): boolean {
+  let at = 0;
+  let finals = 0;
+  const want = c.responses ?? 1;
+  while (finals < want) {
+    const end = text.indexOf("\r\n\r\n", at);
+    if (end < 0) return false;
+    const head = text.slice(at, end + 2);
+    at = end + 4;
+    const status = Number(/^HTTP\/1\.[01] (\d{3}) /.exec(head)?.[1]);
+    if (!status) return false;
+    if (status < 200) continue;
+    const isHead = c.head === true || (Array.isArray(c.head) && c.head.includes(finals));
+    finals++;
+    if (isHead || status === 204 || status === 304) continue;
+    if (/\r\ntransfer-encoding:[^\r]*chunked/i.test(head)) {
+      for (;;) {
+        const eol = text.indexOf("\r\n", at);
+        if (eol < 0) return false;
+        const size = parseInt(text.slice(at, eol), 16);
+        at = eol + 2;
+        if (Number.isNaN(size)) return false;
+        if (size === 0) {
+          // Trailer section: lines up to an empty one.
+          for (;;) {
+            const line = text.indexOf("\r\n", at);
+            if (line < 0) return false;
+            const empty = line === at;
+            at = line + 2;
+            if (empty) break;
+          }
+          break;
+        }
+        at += size + 2;
+        if (at > text.length) return false;
+      }
+      continue;
+    }
+    const length = /\r\ncontent-length: *(\d+)/i.exec(head);
+    if (!length) return false;
+    at += Number(length[1]);
+    if (at > text.length) return false;
+  }
+  return true;
+}
+
+/** Bytes of a request: each char of the case's strings is one byte. */
+function bytes(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+/**
+ * Send the case's request on a fresh connection. Done when the responses are complete (then
+ * 100 ms more for a closing server's FIN, so `closed` means something), when the server
+ * closes, when it goes quiet for 500 ms on an incomplete response, or after 5 s.
+ */
+function exchange(port: number, c: Case): Promise<{ text: string; closed: boolean }> {
+  const parts = (Array.isArray(c.request) ? c.request : [c.request]).map(bytes);
+  return new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    let text = "";
+    let finished = false;
+    let quiet: ReturnType<typeof setTimeout> | undefined;
+    const finish = (closed: boolean) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      clearTimeout(quiet);
+      socket.destroy();
+      resolve({ text: undate(text), closed });
+    };
+    const timer = setTimeout(() => finish(false), 5_000);
+    socket.on("error", () => finish(true));
+    socket.on("end", () => finish(true));
+    socket.on("close", () => finish(true));
+    socket.on("data", (d: Uint8Array) => {
+      for (const b of d) text += String.fromCharCode(b);
+      clearTimeout(quiet);
+      quiet = setTimeout(() => finish(false), complete(text, c) ? 100 : 500);
+    });
+    socket.on("connect", async () => {
+      for (const p of parts) {
+        socket.write(p);
+        if (parts.length > 1) await new Promise((r) => setTimeout(r, 5));
+      }
+    });
+  });
+}
+
+before(async () => {
+  [reference, anyhttp] = await Promise.all([startReference(), start(here("./fixtures/differential.ts"))]);
+});
+after(async () => {
+  await Promise.all([reference?.stop(), anyhttp?.stop()]);
+});
+
+test(`[${runtime}] the corpus is well formed`, () => {
+  const names = new Set<string>();
+  for (const c of cases) {
+    assert.ok(!names.has(c.name), `duplicate case name: ${c.name}`);
+    names.add(c.name);
+    if (c.differs) assert.ok(c.expect !== undefined && c.closed !== undefined, `${c.name}: differs needs expect and closed`);
+    else assert.ok(c.expect === undefined && c.closed === undefined, `${c.name}: expect without differs`);
+  }
+  assert.ok(cases.length >= 40);
+});
+
+for (const c of cases) {
+  test(`[${runtime}] ${c.differs ? "differs on purpose: " : ""}${c.name}`, async () => {
+    const [node, ours] = await Promise.all([exchange(reference.port, c), exchange(anyhttp.port, c)]);
+    if (c.differs) {
+      assert.deepEqual(ours, { text: c.expect, closed: c.closed }, `anyhttp's deliberate answer (${c.differs})`);
+      assert.notDeepEqual(node, ours, "node:http now answers like anyhttp: drop `differs`");
+    } else {
+      assert.deepEqual(ours, node, "anyhttp's response (actual) vs node:http's (expected)");
+    }
+  });
+}
