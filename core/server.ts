@@ -152,6 +152,12 @@ export class Server extends EventEmitter implements ConnectionHost {
     this.maxRequestsPerSocket = positive("maxRequestsPerSocket", o.maxRequestsPerSocket, 0);
     this.requestTimeout = positive("requestTimeout", o.requestTimeout, 300_000);
     this.headersTimeout = positive("headersTimeout", o.headersTimeout, 60_000);
+    if (this.requestTimeout > 0 && this.headersTimeout > this.requestTimeout) {
+      throw rangeError(
+        "ERR_OUT_OF_RANGE",
+        `The value of "headersTimeout" is out of range. It must be <= requestTimeout. Received ${this.headersTimeout}`,
+      );
+    }
     this.maxHeaderSize = positive("maxHeaderSize", o.maxHeaderSize, 16 * 1024);
     this.maxHeadersCount = positive("maxHeadersCount", o.maxHeadersCount, 2000);
     this.connectionsCheckingInterval = o.connectionsCheckingInterval === undefined

@@ -239,3 +239,12 @@ test("timeouts fire within 10 % of their value: a 2 s headersTimeout closes a dr
   const took = s.clock.now() - start;
   assert.ok(took >= 2_000 && took <= 2_200, `closed after ${took} ms`);
 });
+
+test("bad options throw RangeErrors that name the option", async () => {
+  const { createServer } = await import("../core/mod.ts");
+  assert.throws(() => createServer({ headersTimeout: 400_000 }), (e: Error) => e instanceof RangeError && /"headersTimeout"/.test(e.message));
+  assert.throws(() => createServer({ keepAliveTimeout: -1 }), (e: Error) => e instanceof RangeError && /"options.keepAliveTimeout"/.test(e.message));
+  const s = createServer({});
+  assert.throws(() => s.listen(70_000), (e: Error) => e instanceof RangeError && /70000/.test(e.message));
+  assert.throws(() => s.listen(0), (e: Error & { code?: string }) => e.code === "ERR_MISSING_OPTION");
+});
