@@ -34,16 +34,19 @@ export class EventEmitter {
     return this.#add(event, listener, false);
   }
   addListener(event: string | symbol, listener: Listener): this {
-    return this.#add(event, listener, false);
+    return this.on(event, listener);
   }
   prependListener(event: string | symbol, listener: Listener): this {
     return this.#add(event, listener, true);
   }
+  // As in Node, once() goes through on() (and prependOnceListener through prependListener),
+  // so a subclass that reacts to new listeners (a readable starting to flow on 'data') sees
+  // them all.
   once(event: string | symbol, listener: Listener): this {
-    return this.#add(event, this.#onceWrap(event, listener), false);
+    return this.on(event, this.#onceWrap(event, listener));
   }
   prependOnceListener(event: string | symbol, listener: Listener): this {
-    return this.#add(event, this.#onceWrap(event, listener), true);
+    return this.prependListener(event, this.#onceWrap(event, listener));
   }
 
   off(event: string | symbol, listener: Listener): this {

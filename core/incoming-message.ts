@@ -3,16 +3,33 @@
  * connection pushes in.
  *
  * It owns: the head fields (method, url, version, headers with Node's duplicate rules), the
- * body buffer and its flow (`'data'`/`'end'`, `pause`/`resume`/`read`, `for await`,
- * `setEncoding`, `pipe`), and its `'close'`. It must not know: sockets, the parser, or the
- * response. The connection feeds it through `_push`/`_pushEnd`/`_abort` and is told through
- * {@link MessageHooks} when the reader has drained the buffer (so it can resume reading).
+ * body buffer and its flow (`'data'`/`'end'`, `pause`/`resume`/`read`/`'readable'`,
+ * `for await`, `setEncoding`, `pipe`/`unpipe`, `toWeb()`), `destroy()` and the
+ * `'aborted'`/`'error'`/`'close'` sequence. It must not know: the parser, the response, or any
+ * runtime. The connection feeds it through `_push`/`_pushEnd`/`_abort`/`_dump` and is told
+ * through {@link MessageHooks} when the reader has drained the buffer (so it can resume
+ * reading).
+ *
+ * Node streams interoperate by duck typing, not by inheritance: Node's `stream.pipeline`,
+ * `finished()` (end-of-stream), `Readable.prototype.pipe`, `Readable.from` and the npm
+ * `on-finished` / `destroy` / `unpipe` helpers look at `pipe`/`on`/`pause`/`resume`, the
+ * `readable`/`readableEnded`/`destroyed`/`aborted`/`readableErrored` properties and the events
+ * named above, and at `_consuming`/`_dumped` to recognise a server request. We keep that
+ * surface, with Node's semantics, and no `_readableState`: Node code that finds one trusts
+ * every field of it. One consequence: `stream.finished(req)` called after the request has
+ * already ended and closed reports a premature close, because without `_readableState` Node
+ * cannot see that `'end'` came first (call it before consuming the body, as usual).
+ *
+ * The class surface is pinned onto each instance (`_surface.ts`) so that Express's prototype
+ * swap keeps it.
  *
  * @module
  */
 
-import { latin1Decode } from "./_bytes.ts";
+import { utf8Encode } from "./_bytes.ts";
+import { type ChunkDecoder, concatLike, createChunkDecoder } from "./_chunks.ts";
 import { EventEmitter, type Listener } from "./_events.ts";
+import { pinSurface } from "./_surface.ts";
 
 /** Incoming header values: one string, or an array for `set-cookie`. */
 export type IncomingHeaders = Record<string, string | string[] | undefined>;
@@ -21,7 +38,10 @@ export type IncomingHeaders = Record<string, string | string[] | undefined>;
 export interface MessageHooks {
   /** The reader took bytes out of the buffer; reading from the peer may resume. */
   pull(): void;
-  /** `destroy()` was called on the message: the connection goes too (as in Node). */
+  /**
+   * Close the connection. Used by `destroy()` only when the request has no socket object to
+   * destroy (Node destroys `req.socket`, and so do we when there is one).
+   */
   destroy(error?: Error): void;
 }
 
@@ -71,6 +91,54 @@ export function distinctFromRaw(raw: readonly string[]): Record<string, string[]
 
 const noHooks: MessageHooks = { pull() {}, destroy() {} };
 
+/** What `destroy()` may ask of `req.socket`. */
+interface SocketLike {
+  destroyed?: boolean;
+  destroy?(error?: Error): unknown;
+  once?(event: string, listener: Listener): unknown;
+  setTimeout?(ms: number, callback?: () => void): unknown;
+}
+
+/** What `pipe()` needs of a destination: Node's `Writable` shape. */
+export interface PipeTarget {
+  write(chunk: unknown): boolean | void;
+  end(): unknown;
+  on?(event: string, listener: Listener): unknown;
+  once?(event: string, listener: Listener): unknown;
+  prependListener?(event: string, listener: Listener): unknown;
+  removeListener?(event: string, listener: Listener): unknown;
+  listenerCount?(event: string): number;
+  emit?(event: string, ...args: unknown[]): unknown;
+  destroy?(error?: Error): unknown;
+  readonly writableNeedDrain?: boolean;
+}
+
+interface Pipe {
+  dest: PipeTarget;
+  /** This destination's `write()` returned false and its `'drain'` has not come yet. */
+  waiting: boolean;
+  cleanup(): void;
+}
+
+function connReset(): Error {
+  return Object.assign(new Error("aborted"), { code: "ECONNRESET" });
+}
+
+function abortError(): Error {
+  return Object.assign(new Error("The operation was aborted"), { name: "AbortError", code: "ABORT_ERR" });
+}
+
+function prematureClose(): Error {
+  return Object.assign(new Error("Premature close"), { code: "ERR_STREAM_PREMATURE_CLOSE" });
+}
+
+// Node emits a destroyed request's 'error' and 'close' from process.nextTick, after the
+// response's 'close' (emitted synchronously when the socket closes). The response queues its
+// 'close' as one microtask, so the request's come one hop later.
+function afterResponse(fn: () => void): void {
+  queueMicrotask(() => queueMicrotask(fn));
+}
+
 /**
  * An HTTP request received by the server.
  *
@@ -98,19 +166,32 @@ export class IncomingMessage extends EventEmitter {
   rawTrailers: string[] = [];
   /** True once the whole body was received. */
   complete = false;
-  /** True if the connection closed before the message was complete. */
+  /** True if the message was destroyed before it was complete and read to the end. */
   aborted = false;
   /** True for requests that the server handed off as an upgrade. */
   upgrade = false;
   /** Always `null` on a request (Node keeps it for responses of its client). */
   statusCode: number | null = null;
   statusMessage: string | null = null;
-  /** The connection's socket-like object. */
+  /**
+   * The connection's socket-like object. Node's `stream.pipeline` sets it to `null` before
+   * destroying a server request, so that the connection survives to answer; so does
+   * `destroy()` here when it is `null`.
+   */
   socket: unknown = null;
+  /** Buffered bytes above which the connection stops reading from the peer. */
   readableHighWaterMark = 16384;
   destroyed = false;
+  /** False once `'end'` was emitted or the message was destroyed. */
   readable = true;
+  /** True once `'end'` was emitted. */
   readableEnded = false;
+  /**
+   * Node's own flags: with them Node's stream utilities recognise a server request
+   * (`isServerRequest` in lib/internal/streams/utils.js).
+   */
+  _consuming = false;
+  _dumped = false;
 
   #joinDuplicates = false;
   #headers?: IncomingHeaders;
@@ -119,19 +200,27 @@ export class IncomingMessage extends EventEmitter {
   #hooks: MessageHooks = noHooks;
   #buffer: Uint8Array[] = [];
   #buffered = 0;
+  /** Node's `readableFlowing`: null (no consumer yet), true (flowing) or false (paused). */
   #flowing: boolean | null = null;
+  #paused = false;
   #ended = false;
   #endEmitted = false;
   #closeEmitted = false;
-  #dumped = false;
   #flowScheduled = false;
-  #decoder?: (b: Uint8Array, end: boolean) => string;
+  #resumeEvent = false;
+  #readableListening = false;
+  #readableScheduled = false;
+  #decoder: ChunkDecoder | null = null;
+  #tailTaken = false;
+  #pipes: Pipe[] = [];
   #wake: (() => void) | null = null;
   #error: Error | null = null;
+  #didRead = false;
 
   constructor(socket: unknown = null) {
     super();
     this.socket = socket;
+    pinSurface(this);
   }
 
   /** @internal Wire the message to its connection. */
@@ -175,16 +264,39 @@ export class IncomingMessage extends EventEmitter {
   get readableFlowing(): boolean | null {
     return this.#flowing;
   }
+  /** Bytes buffered and not yet read. */
   get readableLength(): number {
     return this.#buffered;
+  }
+  get readableObjectMode(): boolean {
+    return false;
+  }
+  /** The encoding given to `setEncoding()`, or `null`. */
+  get readableEncoding(): string | null {
+    return this.#decoder?.encoding ?? null;
+  }
+  /** True once any body bytes were handed to a reader. */
+  get readableDidRead(): boolean {
+    return this.#didRead;
+  }
+  /** True if the message was destroyed or errored before `'end'`. */
+  get readableAborted(): boolean {
+    return (this.destroyed || this.#error !== null) && !this.#endEmitted;
+  }
+  /** The error the message was destroyed with, or `null`. */
+  get errored(): Error | null {
+    return this.#error;
+  }
+  get readableErrored(): Error | null {
+    return this.#error;
   }
 
   // ---- fed by the connection ------------------------------------------------------------
 
   /** @internal A body chunk arrived. Returns false when the buffer is above the high-water mark. */
   _push(chunk: Uint8Array): boolean {
-    if (this.destroyed || this.#dumped) return true;
-    if (this.#flowing && this.#buffered === 0 && !this.#flowScheduled) {
+    if (this.destroyed || this._dumped || chunk.byteLength === 0) return true;
+    if (this.#flowing && this.#buffered === 0 && !this.#flowScheduled && this.listenerCount("data") > 0) {
       this.#emitData(chunk);
       return true;
     }
@@ -192,200 +304,424 @@ export class IncomingMessage extends EventEmitter {
     this.#buffered += chunk.byteLength;
     this.#wakeUp();
     if (this.#flowing) this.#scheduleFlow();
-    else if (this.listenerCount("readable") > 0) this.#scheduleReadable();
+    else if (this.#readableListening) this.#scheduleReadable();
     return this.#buffered < this.readableHighWaterMark;
   }
 
   /** @internal The body is complete. */
   _pushEnd(): void {
+    if (this.#ended) return;
     this.complete = true;
     this.#ended = true;
     this.#wakeUp();
-    if (this.#dumped) {
-      this.#finishDump();
-      return;
-    }
+    if (this.destroyed) return;
     if (this.#flowing) this.#scheduleFlow();
-    else if (this.listenerCount("readable") > 0) this.#scheduleReadable();
-  }
-
-  /** @internal The connection died before the body was complete. */
-  _abort(): void {
-    if (this.complete || this.destroyed) {
-      this.#emitClose();
-      return;
-    }
-    this.aborted = true;
-    this.emit("aborted");
-    const err = Object.assign(new Error("aborted"), { code: "ECONNRESET" });
-    this.#error = err;
-    this.destroyed = true;
-    this.#wakeUp();
-    if (this.listenerCount("error") > 0) this.emit("error", err);
-    this.#emitClose();
+    else if (this.#readableListening) this.#scheduleReadable();
   }
 
   /**
-   * @internal The response finished: discard whatever body is left (Node's `_dump`).
+   * @internal The connection died before the body was complete (Node's `abortIncoming`):
+   * `'aborted'` now, then `'error'` (only if someone listens, as in Node) and `'close'`.
+   */
+  _abort(): void {
+    if (this.destroyed) return;
+    this.#destroy(connReset(), false);
+  }
+
+  /**
+   * @internal The connection died while the response was unfinished. As in Node, a request
+   * that was not read to its end is aborted; one that was is already closed.
+   */
+  _lost(): void {
+    if (this.destroyed) return;
+    this.#destroy(connReset(), false);
+  }
+
+  /**
+   * @internal The response finished: discard whatever body is left (Node's `_dump`: drop
+   * `'data'` listeners and let the rest flow away, so `'end'` and `'close'` still come).
    * Returns true if the body was already complete.
    */
   _dump(): boolean {
-    if (!this.#dumped) {
-      this.#dumped = true;
+    if (!this._dumped) {
+      this._dumped = true;
       this.#buffer = [];
       this.#buffered = 0;
       this.#hooks.pull();
+      this.removeAllListeners("data");
+      this.resume();
     }
-    if (this.complete) this.#finishDump();
     return this.complete;
-  }
-
-  #finishDump(): void {
-    if (this.#endEmitted) {
-      this.#emitClose();
-      return;
-    }
-    this.readableEnded = true;
-    this.#emitClose();
   }
 
   // ---- Readable surface -----------------------------------------------------------------
 
   override on(event: string | symbol, listener: Listener): this {
     super.on(event, listener);
-    if (event === "data" && this.#flowing !== false) this.resume();
-    if (event === "readable") {
-      this.#flowing = false;
-      if (this.#buffered > 0 || this.#ended) this.#scheduleReadable();
-    }
+    this.#listenerAdded(event);
     return this;
   }
   override addListener(event: string | symbol, listener: Listener): this {
     return this.on(event, listener);
   }
+  override prependListener(event: string | symbol, listener: Listener): this {
+    super.prependListener(event, listener);
+    this.#listenerAdded(event);
+    return this;
+  }
+  override removeListener(event: string | symbol, listener: Listener): this {
+    super.removeListener(event, listener);
+    if (event === "readable") this.#readableListenersChanged();
+    return this;
+  }
+  override off(event: string | symbol, listener: Listener): this {
+    return this.removeListener(event, listener);
+  }
+  override removeAllListeners(event?: string | symbol): this {
+    super.removeAllListeners(event);
+    if (event === "readable" || event === undefined) this.#readableListenersChanged();
+    return this;
+  }
 
   /** Switch to flowing mode: buffered and future chunks are emitted as `'data'`. */
   resume(): this {
-    this.#flowing = true;
-    this.#scheduleFlow();
+    if (!this.#flowing) {
+      // Node: a 'readable' listener keeps the stream paused; resume() then only emits 'resume'.
+      this.#flowing = !this.#readableListening;
+      this._consuming = true;
+      this.#resumeEvent = true;
+      this.#scheduleFlow();
+    }
+    this.#paused = false;
     return this;
   }
 
   /** Stop emitting `'data'` until `resume()`. */
   pause(): this {
-    this.#flowing = false;
+    if (this.#flowing !== false) {
+      this.#flowing = false;
+      this.emit("pause");
+    }
+    this.#paused = true;
     return this;
   }
 
   isPaused(): boolean {
-    return this.#flowing === false;
+    return this.#paused || this.#flowing === false;
   }
 
-  /** Decode `'data'` chunks to strings with this encoding. */
+  /**
+   * Decode chunks to strings with this encoding (Node's names: utf8, utf16le, latin1, ascii,
+   * hex, base64, base64url). A character split across chunks is held back until it is whole.
+   */
   setEncoding(encoding: string): this {
-    const enc = encoding.toLowerCase();
-    if (enc === "latin1" || enc === "binary") {
-      this.#decoder = (b) => latin1Decode(b);
-    } else if (enc === "utf8" || enc === "utf-8") {
-      const d = new TextDecoder("utf-8");
-      this.#decoder = (b, end) => d.decode(b, { stream: !end });
-    } else {
-      throw new TypeError(`Unknown encoding: "${encoding}"`);
-    }
+    this.#decoder = createChunkDecoder(encoding);
     return this;
   }
 
   /**
-   * Take buffered body bytes (all of them, or `size`), or `null` when none are buffered.
+   * Take buffered body bytes, as Node's `readable.read([size])`: all of them (the first chunk
+   * in flowing mode) or exactly `size`, or `null` when that much is not buffered yet. The
+   * result is also emitted as `'data'`. With an encoding set, `size` still counts bytes.
    */
   read(size?: number): Uint8Array | string | null {
-    if (this.#buffered === 0) {
-      if (this.#ended) this.#scheduleEnd();
+    this._consuming = true;
+    if (size === 0) {
+      if (this.#ended && this.#buffered === 0) this.#scheduleEnd();
+      else if (this.#buffered > 0 && this.#readableListening) this.#scheduleReadable();
       return null;
     }
-    let out: Uint8Array;
-    if (size === undefined || size >= this.#buffered) {
-      out = this.#take(this.#buffered);
-    } else {
-      out = this.#take(size);
+    if (this.#buffered === 0) {
+      if (this.#ended && !this.destroyed) {
+        const tail = this.#tail();
+        this.#scheduleEnd();
+        if (tail) {
+          this.emit("data", tail);
+          return tail;
+        }
+      }
+      return null;
     }
-    if (this.#buffered === 0 && this.#ended) this.#scheduleEnd();
-    return this.#decoder ? this.#decoder(out, false) : out;
+    let n: number;
+    if (size === undefined || !(size > 0)) {
+      n = this.#flowing ? this.#buffer[0].byteLength : this.#buffered;
+    } else if (size > this.#buffered) {
+      if (!this.#ended) return null;
+      n = this.#buffered;
+    } else {
+      n = size;
+    }
+    const bytes = this.#take(n);
+    if (this.#ended && this.#buffered === 0) this.#scheduleEnd();
+    this.#didRead = true;
+    const value = this.#decoder ? this.#decoder.write(bytes) : bytes;
+    this.emit("data", value);
+    return value;
   }
 
-  /** Send the body to `dest`, honouring its backpressure; ends `dest` at the end. */
+  /** Put bytes back at the front of the buffer (Node's `unshift`). */
+  unshift(chunk: Uint8Array | string): void {
+    const bytes = typeof chunk === "string" ? utf8Encode(chunk) : chunk;
+    if (bytes.byteLength === 0) return;
+    this.#buffer.unshift(bytes);
+    this.#buffered += bytes.byteLength;
+  }
+
+  /**
+   * Send the body to `dest`, honouring its backpressure (pause on `write() === false`, resume
+   * on its `'drain'`), and `end()` it after the body unless `{ end: false }`. Node's
+   * `Readable.prototype.pipe`: several destinations at once, `'pipe'`/`'unpipe'` events,
+   * unpiped when the destination closes, finishes or errors.
+   */
   pipe<T extends PipeTarget>(dest: T, options?: { end?: boolean }): T {
-    const onData = (chunk: unknown) => {
-      if (dest.write(chunk) === false) this.pause();
-    };
-    this.on("data", onData);
-    dest.on?.("drain", () => this.resume());
-    if (options?.end !== false) this.once("end", () => dest.end());
-    dest.emit?.("pipe", this);
+    const src = this;
+    const pipe: Pipe = { dest, waiting: false, cleanup };
+    this.#pipes.push(pipe);
+
+    // Named `ondata`, as in Node: the npm `unpipe` helper looks for it.
+    function ondata(chunk: unknown): void {
+      if (dest.write(chunk) === false && !pipe.waiting) {
+        pipe.waiting = true;
+        dest.on?.("drain", ondrain);
+        src.pause();
+      }
+    }
+    function ondrain(): void {
+      dest.removeListener?.("drain", ondrain);
+      if (!pipe.waiting) return;
+      pipe.waiting = false;
+      src.#resumeIfDrained();
+    }
+    function onerror(err: unknown): void {
+      unpipe();
+      dest.removeListener?.("error", onerror);
+      // Node: an error nobody else handles is the destination's to raise.
+      if ((dest.listenerCount?.("error") ?? 0) === 0) {
+        const d = dest as PipeTarget & { _writableState?: unknown };
+        if (d._writableState && typeof d.destroy === "function") d.destroy(err as Error);
+        else dest.emit?.("error", err);
+      }
+    }
+    function onclose(): void {
+      dest.removeListener?.("finish", onfinish);
+      unpipe();
+    }
+    function onfinish(): void {
+      dest.removeListener?.("close", onclose);
+      unpipe();
+    }
+    function onunpipe(readable: unknown, info?: { hasUnpiped: boolean }): void {
+      if (readable === src && info && info.hasUnpiped === false) {
+        info.hasUnpiped = true;
+        cleanup();
+      }
+    }
+    function onend(): void {
+      dest.end();
+    }
+    function unpipe(): void {
+      src.unpipe(dest);
+    }
+    const endFn = options?.end === false ? unpipe : onend;
+    function cleanup(): void {
+      dest.removeListener?.("close", onclose);
+      dest.removeListener?.("finish", onfinish);
+      dest.removeListener?.("drain", ondrain);
+      dest.removeListener?.("error", onerror);
+      dest.removeListener?.("unpipe", onunpipe);
+      src.removeListener("end", endFn);
+      src.removeListener("data", ondata);
+      const i = src.#pipes.indexOf(pipe);
+      if (i !== -1) src.#pipes.splice(i, 1);
+      if (pipe.waiting) {
+        pipe.waiting = false;
+        src.#resumeIfDrained();
+      }
+    }
+
+    dest.on?.("unpipe", onunpipe);
+    if (this.#endEmitted) queueMicrotask(endFn);
+    else this.once("end", endFn);
+    this.on("data", ondata);
+    if (dest.prependListener) dest.prependListener("error", onerror);
+    else dest.on?.("error", onerror);
+    dest.once?.("close", onclose);
+    dest.once?.("finish", onfinish);
+    dest.emit?.("pipe", src);
+    if (dest.writableNeedDrain === true) {
+      pipe.waiting = true;
+      dest.on?.("drain", ondrain);
+      this.pause();
+    } else if (!this.#flowing) {
+      this.resume();
+    }
     return dest;
   }
 
-  /** Stop piping (all destinations). */
-  unpipe(): this {
-    this.removeAllListeners("data");
+  /** Stop piping to `dest` (or to every destination); the source pauses when none is left. */
+  unpipe(dest?: PipeTarget): this {
+    if (this.#pipes.length === 0) return this;
+    const targets = dest ? this.#pipes.filter((p) => p.dest === dest) : this.#pipes.slice();
+    if (targets.length === 0) return this;
+    for (const p of targets) p.cleanup();
+    if (this.#pipes.length === 0) this.pause();
+    for (const p of targets) p.dest.emit?.("unpipe", this, { hasUnpiped: false });
     return this;
   }
 
-  /** Tear the message down; as in Node, the connection goes with it. */
-  destroy(error?: Error): this {
+  /**
+   * Tear the message down, as Node's `IncomingMessage#destroy`: a message not read to its end
+   * is `aborted` (`'aborted'` at once) and its socket, and so the connection, is destroyed;
+   * then `'error'` (only if someone listens) and `'close'`. With `req.socket` set to `null`
+   * first (what `stream.pipeline` does on failure), the connection is left to answer.
+   */
+  destroy(error?: Error | null): this {
     if (this.destroyed) return this;
-    this.destroyed = true;
-    this.#buffer = [];
-    this.#buffered = 0;
-    this.#error = error ?? null;
-    this.#wakeUp();
-    this.#hooks.destroy(error);
-    if (error) queueMicrotask(() => this.emit("error", error));
-    queueMicrotask(() => this.#emitClose());
+    this.#destroy(error ?? null, true);
     return this;
   }
 
   /** Node compatibility: a per-message timeout is the socket's. */
   setTimeout(ms: number, callback?: () => void): this {
-    const s = this.socket as { setTimeout?: (ms: number, cb?: () => void) => unknown } | null;
-    s?.setTimeout?.(ms, callback);
+    (this.socket as SocketLike | null)?.setTimeout?.(ms, callback);
     return this;
   }
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array | string, void, undefined> {
-    this.#flowing = false;
-    while (true) {
-      if (this.#buffered > 0) {
-        const chunk = this.#take(this.#buffer[0].byteLength);
-        yield this.#decoder ? this.#decoder(chunk, false) : chunk;
-        continue;
-      }
-      if (this.#error) throw this.#error;
-      if (this.destroyed) return;
-      if (this.#ended) {
-        this.#emitEnd();
-        return;
-      }
-      await new Promise<void>((resolve) => (this.#wake = resolve));
-    }
+  /**
+   * Iterate over the body (Node's `readable.iterator()`). Leaving the loop early destroys the
+   * message unless `destroyOnReturn` is false; as with Node's `stream.pipeline`, the connection
+   * is kept so the response can still be sent.
+   */
+  iterator(options?: { destroyOnReturn?: boolean }): AsyncIterableIterator<Uint8Array | string> {
+    return this.#iterate(options?.destroyOnReturn !== false);
   }
 
-  /** The body as a web `ReadableStream` of bytes. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<Uint8Array | string> {
+    return this.#iterate(true);
+  }
+
+  /**
+   * The body as a web `ReadableStream` of bytes, read only as fast as its consumer pulls
+   * (Node's `Readable.toWeb(req)` needs `_readableState`, which this class does not have).
+   * Cancelling the stream destroys the message, keeping the connection.
+   */
   toWeb(): ReadableStream<Uint8Array> {
-    const it = this[Symbol.asyncIterator]();
+    const it = this.#iterate(false);
     return new ReadableStream<Uint8Array>({
       async pull(controller) {
         const { value, done } = await it.next();
         if (done) controller.close();
-        else controller.enqueue(typeof value === "string" ? new TextEncoder().encode(value) : value);
+        else controller.enqueue(typeof value === "string" ? utf8Encode(value) : value);
       },
-      cancel: () => {
-        this.destroy();
+      cancel: (reason) => {
+        if (!this.destroyed) this.#destroy(reason instanceof Error ? reason : abortError(), false);
       },
     });
   }
 
   // ---- internals ------------------------------------------------------------------------
+
+  async *#iterate(destroyOnReturn: boolean): AsyncGenerator<Uint8Array | string, void, undefined> {
+    this._consuming = true;
+    if (this.#flowing) this.pause();
+    else this.#flowing = false;
+    let finished = false;
+    try {
+      while (true) {
+        if (this.#buffered > 0) {
+          const bytes = this.#take(this.#buffer[0].byteLength);
+          this.#didRead = true;
+          if (!this.#decoder) {
+            yield bytes;
+            continue;
+          }
+          const s = this.#decoder.write(bytes);
+          if (s) yield s;
+          continue;
+        }
+        if (this.#error) throw this.#error;
+        if (this.#endEmitted || (this.#ended && !this.destroyed)) {
+          const tail = this.#tail();
+          if (tail) yield tail;
+          this.#emitEnd();
+          finished = true;
+          return;
+        }
+        if (this.destroyed) throw prematureClose();
+        await new Promise<void>((resolve) => (this.#wake = resolve));
+      }
+    } finally {
+      if (!finished) {
+        this.#wake = null;
+        // Node's createAsyncIterator: leaving early destroys the stream (with an AbortError
+        // when it had not finished); for a server request the socket is detached first.
+        if (destroyOnReturn && !this.destroyed) this.#destroy(abortError(), false);
+      }
+    }
+  }
+
+  /**
+   * The one teardown path. `killSocket`: destroy `req.socket` as Node's `_destroy` does (user
+   * `destroy()`); false when the connection is already gone or must be kept.
+   */
+  #destroy(error: Error | null, killSocket: boolean): void {
+    this.destroyed = true;
+    this.readable = false;
+    if (error && !this.#error) this.#error = error;
+    this.#buffer = [];
+    this.#buffered = 0;
+    this.#wakeUp();
+    // Node's IncomingMessage#_destroy.
+    if (!this.readableEnded || !this.complete) {
+      this.aborted = true;
+      this.emit("aborted");
+    }
+    const finish = () =>
+      afterResponse(() => {
+        if (error && this.listenerCount("error") > 0) this.emit("error", error);
+        this.#emitClose();
+      });
+    const socket = this.socket as SocketLike | null;
+    if (killSocket && this.aborted && socket && !socket.destroyed) {
+      // Node: the request's 'error' and 'close' follow the socket's 'close'.
+      if (typeof socket.once === "function") socket.once("close", finish);
+      else finish();
+      if (typeof socket.destroy === "function") socket.destroy(error ?? undefined);
+      else this.#hooks.destroy(error ?? undefined);
+    } else {
+      finish();
+    }
+  }
+
+  #listenerAdded(event: string | symbol): void {
+    if (event === "data") {
+      this.#readableListening = this.listenerCount("readable") > 0;
+      if (this.#flowing !== false) this.resume();
+    } else if (event === "readable" && !this.#endEmitted && !this.#readableListening) {
+      this.#readableListening = true;
+      this.#flowing = false;
+      this._consuming = true;
+      if (this.#buffered > 0 || this.#ended) this.#scheduleReadable();
+    }
+  }
+
+  // Node's updateReadableListening.
+  #readableListenersChanged(): void {
+    queueMicrotask(() => {
+      this.#readableListening = this.listenerCount("readable") > 0;
+      if (this.#readableListening) return;
+      if (this.listenerCount("data") > 0 && !this.#paused) this.resume();
+      else if (!this.#paused) this.#flowing = null;
+    });
+  }
+
+  #resumeIfDrained(): void {
+    if (this.#pipes.some((p) => p.waiting)) return;
+    if (this.listenerCount("data") > 0) {
+      this.#flowing = true;
+      this.#scheduleFlow();
+    }
+  }
 
   #take(n: number): Uint8Array {
     const first = this.#buffer[0];
@@ -397,16 +733,21 @@ export class IncomingMessage extends EventEmitter {
       out = first.subarray(0, n);
       this.#buffer[0] = first.subarray(n);
     } else {
-      out = new Uint8Array(n);
-      let o = 0;
-      while (o < n) {
+      const parts: Uint8Array[] = [];
+      let left = n;
+      while (left > 0) {
         const c = this.#buffer[0];
-        const k = Math.min(c.byteLength, n - o);
-        out.set(c.subarray(0, k), o);
-        o += k;
-        if (k === c.byteLength) this.#buffer.shift();
-        else this.#buffer[0] = c.subarray(k);
+        if (c.byteLength <= left) {
+          parts.push(c);
+          this.#buffer.shift();
+          left -= c.byteLength;
+        } else {
+          parts.push(c.subarray(0, left));
+          this.#buffer[0] = c.subarray(left);
+          left = 0;
+        }
       }
+      out = concatLike(parts, n);
     }
     const wasAbove = this.#buffered >= this.readableHighWaterMark;
     this.#buffered -= n;
@@ -414,8 +755,21 @@ export class IncomingMessage extends EventEmitter {
     return out;
   }
 
+  /** What the decoder still holds once the body is over (taken once). */
+  #tail(): string {
+    if (!this.#decoder || this.#tailTaken) return "";
+    this.#tailTaken = true;
+    return this.#decoder.end();
+  }
+
   #emitData(chunk: Uint8Array): void {
-    this.emit("data", this.#decoder ? this.#decoder(chunk, false) : chunk);
+    this.#didRead = true;
+    if (!this.#decoder) {
+      this.emit("data", chunk);
+      return;
+    }
+    const s = this.#decoder.write(chunk);
+    if (s) this.emit("data", s);
   }
 
   #scheduleFlow(): void {
@@ -423,17 +777,30 @@ export class IncomingMessage extends EventEmitter {
     this.#flowScheduled = true;
     queueMicrotask(() => {
       this.#flowScheduled = false;
+      if (this.#resumeEvent) {
+        this.#resumeEvent = false;
+        if (!this.destroyed) this.emit("resume");
+      }
       while (this.#flowing && this.#buffered > 0 && !this.destroyed) {
         this.#emitData(this.#take(this.#buffer[0].byteLength));
       }
-      if (this.#flowing && this.#buffered === 0 && this.#ended) this.#emitEnd();
+      if (this.#flowing && this.#buffered === 0 && this.#ended && !this.destroyed) {
+        const tail = this.#tail();
+        if (tail) this.emit("data", tail);
+        this.#emitEnd();
+      }
     });
   }
 
   #scheduleReadable(): void {
+    if (this.#readableScheduled) return;
+    this.#readableScheduled = true;
     queueMicrotask(() => {
-      if (this.destroyed) return;
-      this.emit("readable");
+      this.#readableScheduled = false;
+      if (this.destroyed || this.#endEmitted) return;
+      if (this.#buffered > 0 || this.#ended) this.emit("readable");
+      // A 'readable' handler that read everything, or none at all at the end: Node ends the
+      // stream when read() finds nothing left.
       if (this.#ended && this.#buffered === 0) this.#emitEnd();
     });
   }
@@ -443,7 +810,7 @@ export class IncomingMessage extends EventEmitter {
   }
 
   #emitEnd(): void {
-    if (this.#endEmitted || this.destroyed) return;
+    if (this.#endEmitted || this.destroyed || !this.#ended || this.#buffered > 0) return;
     this.#endEmitted = true;
     this.readableEnded = true;
     this.readable = false;
@@ -455,6 +822,7 @@ export class IncomingMessage extends EventEmitter {
   #emitClose(): void {
     if (this.#closeEmitted) return;
     this.#closeEmitted = true;
+    this.destroyed = true;
     this.readable = false;
     this.emit("close");
   }
@@ -466,12 +834,4 @@ export class IncomingMessage extends EventEmitter {
       w();
     }
   }
-}
-
-/** What `pipe()` needs of a destination: Node's `Writable` shape. */
-export interface PipeTarget {
-  write(chunk: unknown): boolean | void;
-  end(): unknown;
-  on?(event: string, listener: Listener): unknown;
-  emit?(event: string, ...args: unknown[]): unknown;
 }

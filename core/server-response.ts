@@ -9,11 +9,22 @@
  * It must not know: sockets or runtimes. It hands wire bytes to its {@link ResponseOwner} (the
  * connection), which decides when they may go out (responses are sent strictly in order).
  *
+ * To Node code it is a `Writable` by duck typing, as Node's own `ServerResponse` is (that one
+ * has no `_writableState` either): `write()` returning false and `'drain'`, `end()` with
+ * `'finish'` then `'close'`, `writableEnded`/`writableFinished`/`writableNeedDrain`/
+ * `writableLength`/`writableHighWaterMark`/`writableCorked`, `closed`, `errored`, `destroy()`.
+ * That is what `Readable.prototype.pipe`, `stream.pipeline` and `finished()` look at. The
+ * implicit head goes through `this.writeHead()` and `_header`/`_implicitHeader()` exist, as in
+ * Node, because middleware (`on-headers`, `compression`) wraps `writeHead` to see the head go.
+ * The class surface is pinned onto each instance (`_surface.ts`) so that Express's prototype
+ * swap keeps it.
+ *
  * @module
  */
 
 import { concatBytes, latin1Encode } from "./_bytes.ts";
 import { EventEmitter } from "./_events.ts";
+import { pinSurface } from "./_surface.ts";
 import { type BodyWriter, bodyWriter, type Framing } from "./body-writers.ts";
 import { LocalProtocolError, rangeError, typeError } from "./errors.ts";
 import type { IncomingMessage } from "./incoming-message.ts";
@@ -45,6 +56,16 @@ export interface ResponseOwner {
 export type WriteCallback = (error?: Error | null) => void;
 
 type Entry = { name: string; value: HeaderValue };
+
+/**
+ * What `writableHighWaterMark` reports: Node 20's default for sockets. The transport's own mark
+ * decides when `write()` returns false; the handle contract does not expose it.
+ */
+const HIGH_WATER_MARK = 16 * 1024;
+
+function destroyedError(): Error {
+  return new LocalProtocolError("ERR_STREAM_DESTROYED", "Cannot call write after a stream was destroyed");
+}
 
 // Small bodies are copied behind the head so head + first chunk leave in one write; larger
 // ones go as a second chunk of the same writev (copying 64 KiB costs more than a syscall).
@@ -103,17 +124,26 @@ export class ServerResponse extends EventEmitter {
   #closed = false;
   #corked = 0;
   #corkBuffer: Uint8Array[] = [];
+  #corkBytes = 0;
+  /** Bytes handed over since the transport last said it was full (cleared on drain). */
+  #pendingBytes = 0;
+  #socket: unknown;
+  #closeEmitted = false;
+  #error: Error | null = null;
 
   constructor(req: IncomingMessage, owner: ResponseOwner) {
     super();
     this.req = req;
     this.#owner = owner;
+    // Our own reference: Node's stream.pipeline sets `req.socket = null` on failure.
+    this.#socket = req.socket;
     this.shouldKeepAlive = owner.keepAlive;
     if (req.method === "HEAD") this.#hasBody = false;
     // Node: an HTTP/1.0 peer gets chunked only if it announced `TE: chunked`.
     this.useChunkedEncodingByDefault = req.httpVersionMajor > 1 ||
       (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) ||
       /(?:^|\W)chunked(?:$|\W)/i.test(String(req.headers.te ?? ""));
+    pinSurface(this);
   }
 
   /** True once the head was written (by `writeHead`, `flushHeaders` or the first write). */
@@ -124,9 +154,9 @@ export class ServerResponse extends EventEmitter {
   get finished(): boolean {
     return this.writableEnded;
   }
-  /** The request's socket-like object. */
+  /** The connection's socket-like object (`null` once the response is over, as in Node). */
   get socket(): unknown {
-    return this.#closed ? null : this.req.socket;
+    return this.#closed ? null : this.#socket;
   }
   get connection(): unknown {
     return this.socket;
@@ -139,6 +169,32 @@ export class ServerResponse extends EventEmitter {
   }
   get writableCorked(): number {
     return this.#corked;
+  }
+  get writableObjectMode(): boolean {
+    return false;
+  }
+  get writableHighWaterMark(): number {
+    return HIGH_WATER_MARK;
+  }
+  /**
+   * Bytes written but not yet known to be sent: those held by `cork()`, plus those handed to
+   * the transport since it last reported being full. (Bytes the transport holds below its
+   * high-water mark are not visible through the handle contract, so they are not counted.)
+   */
+  get writableLength(): number {
+    return this.#corkBytes + this.#pendingBytes;
+  }
+  /** True once `'close'` was emitted. */
+  get closed(): boolean {
+    return this.#closeEmitted;
+  }
+  /** The error given to `destroy()`, or `null`. */
+  get errored(): Error | null {
+    return this.#error;
+  }
+  /** Node's name for the head once built (`null` before); middleware checks it. */
+  get _header(): string | null {
+    return this.#head;
   }
   /** @internal The send half's state (`state.ts`). */
   get _sendState(): SendState {
@@ -268,8 +324,13 @@ export class ServerResponse extends EventEmitter {
 
   /** Send the head now, before any body. */
   flushHeaders(): void {
-    if (this.#head === null) this.#buildHead();
+    if (this.#head === null) this._implicitHeader();
     this.#sendHead([]);
+  }
+
+  /** Node's hook for a head nobody wrote: `writeHead(statusCode)`, through any wrapper. */
+  _implicitHeader(): void {
+    this.writeHead(this.statusCode);
   }
 
   // ---- body -----------------------------------------------------------------------------
@@ -278,31 +339,41 @@ export class ServerResponse extends EventEmitter {
    * Write a body chunk. Returns `false` when the connection is above its high-water mark;
    * wait for `'drain'` before writing more.
    */
-  write(chunk: unknown, encoding?: string | WriteCallback, callback?: WriteCallback): boolean {
+  write(chunk: unknown, encoding?: string | null | WriteCallback, callback?: WriteCallback): boolean {
     if (typeof encoding === "function") {
       callback = encoding;
       encoding = undefined;
     }
-    if (this.writableEnded) {
-      const err = new LocalProtocolError("ERR_STREAM_WRITE_AFTER_END", "Cannot write: the response has ended");
-      queueMicrotask(() => {
-        callback?.(err);
-        this.emit("error", err);
-      });
-      return false;
-    }
     if (chunk === null) {
       throw typeError("ERR_STREAM_NULL_VALUES", "Cannot write: chunk is null");
     }
-    const data = chunkBytes(chunk, encoding);
-    if (this.#head === null) this.#buildHead();
+    if (this.writableEnded || this.destroyed) {
+      this.#writeError(this.writableEnded ? this.#afterEnd() : destroyedError(), callback);
+      return false;
+    }
+    const data = chunkBytes(chunk, encoding ?? undefined);
+    if (this.#head === null) this._implicitHeader();
     const ok = this.#writeBody(data);
     if (callback) queueMicrotask(() => callback!(null));
     return ok;
   }
 
+  #afterEnd(): Error {
+    return new LocalProtocolError("ERR_STREAM_WRITE_AFTER_END", "Cannot write: the response has ended");
+  }
+
+  // Node's write_ on an ended or destroyed response: the callback gets the error; an ended
+  // (not destroyed) response also emits it.
+  #writeError(err: Error, callback?: WriteCallback): void {
+    const emit = !this.destroyed;
+    queueMicrotask(() => {
+      callback?.(err);
+      if (emit && !this.destroyed) this.emit("error", err);
+    });
+  }
+
   /** Finish the response, optionally with a last chunk. */
-  end(chunk?: unknown, encoding?: string | WriteCallback, callback?: WriteCallback): this {
+  end(chunk?: unknown, encoding?: string | null | WriteCallback, callback?: WriteCallback): this {
     if (typeof chunk === "function") {
       callback = chunk as WriteCallback;
       chunk = undefined;
@@ -311,17 +382,28 @@ export class ServerResponse extends EventEmitter {
       encoding = undefined;
     }
     if (this.writableEnded) {
-      if (callback) {
-        if (this.writableFinished) queueMicrotask(() => callback!(null));
-        else this.once("finish", () => callback!(null));
+      if (chunk !== undefined && chunk !== null && chunk !== "") {
+        this.#writeError(this.#afterEnd(), callback);
+      } else if (callback) {
+        if (!this.writableFinished) this.once("finish", () => callback!(null));
+        else {
+          const err = new LocalProtocolError("ERR_STREAM_ALREADY_FINISHED", "Cannot call end after a stream was finished");
+          queueMicrotask(() => callback!(err));
+        }
       }
       return this;
     }
-    const data = chunk === undefined || chunk === null ? undefined : chunkBytes(chunk, encoding as string | undefined);
+    if (this.destroyed) {
+      // Node: the response counts as ended, but nothing is sent and 'finish' never comes.
+      this.writableEnded = true;
+      if (chunk !== undefined && chunk !== null) this.#writeError(destroyedError(), callback);
+      return this;
+    }
+    const data = chunk === undefined || chunk === null ? undefined : chunkBytes(chunk, (encoding as string | null | undefined) ?? undefined);
     if (this.#head === null) {
       // Node: a body given whole to end() before the head gets an exact Content-Length.
       this.#contentLength = data ? data.byteLength : 0;
-      this.#buildHead();
+      this._implicitHeader();
     }
     if (this.strictContentLength && this.#framing === "length" && this.#contentLength !== null) {
       const total = this.#bytesWritten + (this.#hasBody && data ? data.byteLength : 0);
@@ -386,18 +468,19 @@ export class ServerResponse extends EventEmitter {
     if (callback) queueMicrotask(callback);
   }
 
-  /** Abort the response and the connection. */
-  destroy(error?: Error): this {
+  /** Abort the response and the connection (`'close'` follows when the connection is gone). */
+  destroy(error?: Error | null): this {
     if (this.destroyed) return this;
     this.destroyed = true;
-    const s = this.req.socket as { destroy?: (e?: Error) => void } | null;
-    s?.destroy?.(error);
+    if (error) this.#error = error;
+    const s = this.#socket as { destroy?: (e?: Error) => void } | null;
+    s?.destroy?.(error ?? undefined);
     return this;
   }
 
   /** Node compatibility: a per-response timeout is the socket's. */
   setTimeout(ms: number, callback?: () => void): this {
-    const s = this.req.socket as { setTimeout?: (ms: number, cb?: () => void) => unknown } | null;
+    const s = this.#socket as { setTimeout?: (ms: number, cb?: () => void) => unknown } | null;
     s?.setTimeout?.(ms, callback);
     return this;
   }
@@ -406,6 +489,7 @@ export class ServerResponse extends EventEmitter {
 
   /** @internal The transport drained below its high-water mark. */
   _onDrain(): void {
+    this.#pendingBytes = 0;
     if (this.#needDrain) {
       this.#needDrain = false;
       this.emit("drain");
@@ -415,9 +499,19 @@ export class ServerResponse extends EventEmitter {
   /** @internal The response is over (finished, or the connection died): emit `'close'` once. */
   _close(): void {
     if (this.#closed) return;
+    // Ended and 'finish' is queued: 'close' follows it (the 'finish' task calls back here).
+    if (this.writableEnded && !this.writableFinished && !this.destroyed) return;
     this.#closed = true;
-    if (!this.writableEnded) this.destroyed = true;
-    queueMicrotask(() => this.emit("close"));
+    if (!this.writableEnded) {
+      this.destroyed = true;
+      // Node's abortIncoming: the request of an unfinished response is aborted ('aborted'
+      // before this 'close', its own 'close' after).
+      this.req._lost?.();
+    }
+    queueMicrotask(() => {
+      this.#closeEmitted = true;
+      this.emit("close");
+    });
   }
 
   // ---- internals ------------------------------------------------------------------------
@@ -568,21 +662,38 @@ export class ServerResponse extends EventEmitter {
   }
 
   #emitWire(chunks: Uint8Array[]): boolean {
+    let size = 0;
+    for (const c of chunks) size += c.byteLength;
     if (this.#corked) {
       this.#corkBuffer.push(...chunks);
-      return true;
+      this.#corkBytes += size;
+      // As a corked Node socket: writes are held, and above the mark write() says wait.
+      if (this.#corkBytes >= HIGH_WATER_MARK) this.#needDrain = true;
+      return !this.#needDrain;
     }
     const ok = this.#owner.send(this, chunks);
     if (!ok) this.#needDrain = true;
+    if (this.#needDrain) this.#pendingBytes += size;
     return ok;
   }
 
   #flushCork(): void {
     const chunks = this.#corkBuffer;
     this.#corkBuffer = [];
+    this.#corkBytes = 0;
     if (!chunks.length) return;
+    const promised = this.#needDrain;
+    // The transport decides afresh whether it is full.
+    this.#needDrain = false;
     let size = 0;
     for (const c of chunks) size += c.byteLength;
-    this.#emitWire(size <= COALESCE_LIMIT ? [concatBytes(chunks)] : chunks);
+    const ok = this.#emitWire(size <= COALESCE_LIMIT ? [concatBytes(chunks)] : chunks);
+    // write() returned false while corked: the transport took everything, so 'drain' is due now.
+    if (ok && promised) {
+      queueMicrotask(() => {
+        if (this.#needDrain || this.destroyed) return;
+        this.emit("drain");
+      });
+    }
   }
 }

@@ -90,13 +90,13 @@ export class Socket extends EventEmitter {
   }
 
   /** Write raw bytes to the peer (bypassing HTTP framing). */
-  write(chunk: unknown, encoding?: string | (() => void), callback?: () => void): boolean {
+  write(chunk: unknown, encoding?: string | null | (() => void), callback?: () => void): boolean {
     if (typeof encoding === "function") {
       callback = encoding;
       encoding = undefined;
     }
     if (this.destroyed) return false;
-    const bytes = chunkBytes(chunk, encoding);
+    const bytes = chunkBytes(chunk, encoding ?? undefined);
     this.bytesWritten += bytes.byteLength;
     const ok = this.#hooks.write(bytes);
     if (callback) queueMicrotask(callback);
@@ -104,7 +104,7 @@ export class Socket extends EventEmitter {
   }
 
   /** Optionally write raw bytes, then close the connection after flushing. */
-  end(chunk?: unknown, encoding?: string | (() => void), callback?: () => void): this {
+  end(chunk?: unknown, encoding?: string | null | (() => void), callback?: () => void): this {
     if (typeof chunk === "function") {
       callback = chunk as () => void;
       chunk = undefined;

@@ -389,7 +389,9 @@ test("a client reset mid-body aborts the request and closes the response", async
   await c.settle();
   c.destroy();
   await c.settle();
-  assert.deepEqual(events, ["aborted", "req-close", "res-close"]);
+  // node:http 20 gives this order: 'aborted' and the response's 'close' from the socket's
+  // 'close', the request's 'close' on the next tick.
+  assert.deepEqual(events, ["aborted", "res-close", "req-close"]);
   await s.close();
 });
 
