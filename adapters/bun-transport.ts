@@ -388,7 +388,9 @@ function bind(hostname: string, port: number, onConnection: OnConnection): BunTC
       allowHalfOpen: true,
       data: undefined,
       socket: {
-        binaryType: "uint8array",
+        // Buffers, as node:net gives: Node code reading a request body or an upgraded socket
+        // calls chunk.toString() and other Buffer methods.
+        binaryType: "buffer",
         open(socket) {
           const handle = new BunTcpHandle(socket);
           socket.data = handle;

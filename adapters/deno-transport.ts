@@ -26,6 +26,7 @@
  * @module
  */
 
+import { Buffer } from "node:buffer";
 import type {
   AddressInfo,
   ConnectionSink,
@@ -217,7 +218,11 @@ class DenoTcpHandle implements TcpHandle {
         // read ~700 MiB/s, i.e. within noise (runs spread 490-790). The copy is kept because
         // it allocates exactly `n` bytes, where a fresh 64 KiB buffer per read would pin 64 KiB
         // behind every small chunk the core keeps.
-        const chunk = this.buf.slice(0, n);
+        // Handed on as a Buffer (a view over the copy, no second copy): Node code reading a
+        // request body or an upgraded socket calls chunk.toString(), Buffer methods, as it can
+        // on Node and Bun, whose sockets give Buffers.
+        const copy = this.buf.slice(0, n);
+        const chunk: Uint8Array = Buffer.from(copy.buffer, 0, n);
         if (n === this.buf.byteLength && n < LARGE_READ) this.buf = new Uint8Array(LARGE_READ);
         if (this.paused) {
           this.held = chunk;
