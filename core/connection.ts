@@ -578,6 +578,7 @@ export class Connection implements ConnectionSink {
   #startNext(): void {
     this.#recv = next(RECEIVE, this.#recv, "next");
     this.#parser.resume();
+    this.#parser.release();
     this.#req = null;
     this.#res = null;
     this.#draining = false;

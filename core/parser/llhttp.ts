@@ -28,6 +28,8 @@ const HPE_PAUSED = 21;
 const HPE_PAUSED_UPGRADE = 22;
 const HPE_USER = 24;
 const TYPE_REQUEST = 1;
+// Placeholder while idle; #startMessage() installs fresh arrays before anything is pushed.
+const NONE: string[] = [];
 const METHOD_CONNECT = 5;
 
 interface LlhttpExports {
@@ -269,6 +271,17 @@ export class RequestParser {
   /** Continue after a `"complete"` result. */
   resume(): void {
     wasm!.llhttp_resume(this.#ptr);
+  }
+
+  /**
+   * Drop references to the last message's strings (its request owns them now), so an idle
+   * keep-alive connection keeps nothing of the last request alive.
+   */
+  release(): void {
+    this.url = "";
+    this.rawHeaders = NONE;
+    this.rawTrailers = NONE;
+    this.bodyChunks.length = 0;
   }
 
   /** Forget all state (after an error, or to reuse the parser for a new connection). */
