@@ -1,62 +1,96 @@
 /**
- * Own-property copies of a message class's methods and accessors, so that a request or
- * response keeps its behaviour when a framework replaces its prototype.
+ * Keeping a request's and a response's behaviour when a framework replaces their prototypes.
  *
  * Express does `Object.setPrototypeOf(req, app.request)` and
- * `Object.setPrototypeOf(res, app.response)` for every request (`lib/application.js`,
- * `app.handle`). Those objects inherit from the running runtime's `node:http`
- * `IncomingMessage.prototype` / `ServerResponse.prototype`, so after the swap every name our
- * classes define on their prototypes (`on`, `pipe`, `write`, `end`, the `headers` getter, ...)
- * would resolve to Node's implementation, which reads Node's private state (`_readableState`,
- * `_events`, `kOutHeaders`) and throws. Our `#private` fields are not the problem: they live on
- * the instance and survive the swap. Copying the class surface onto the instance once, at
- * construction, is enough: lookups find the own copies first, and the framework's additions
- * (`req.get`, `res.json`, ...), names we do not define, are still found on its prototype.
+ * `Object.setPrototypeOf(res, app.response)` for every request (`app.handle` in
+ * lib/application.js; again on entering and leaving a mounted sub-app). Those objects are
+ * plain objects (`Object.create(...)`) carrying Express's additions (`req.get`, `res.json`,
+ * ...) over the running runtime's own `node:http` `IncomingMessage.prototype` /
+ * `ServerResponse.prototype`. After the swap every name our classes define on their
+ * prototypes (`on`, `pipe`, `write`, `end`, the `headers` getter, ...) resolves to Node's
+ * implementation instead, which reads Node's private state (`_readableState`, `_events`,
+ * `kOutHeaders`) and throws. Our `#private` fields are not the problem: they live on the
+ * instance and survive the swap.
  *
- * This module owns only that copy. It must not know which class it is given.
+ * Copying the whole class surface onto every instance would survive the swap too, but costs
+ * 10-30 µs per request on V8 (80 own properties push the object into dictionary mode). So
+ * instead the request has one own accessor, `url`, which every router reads first after the
+ * swap; its getter notices the foreign prototype and calls {@link restoreSurface}, which puts
+ * one object between the instance and the framework's prototype: our class surface, minus the
+ * names the framework's plain objects define, over the framework's chain. Lookup order is then
+ * what the framework expects on Node: its own additions first, then the `node:http` behaviour
+ * (ours instead of the runtime's). The object is built once per (class, framework prototype)
+ * pair. The request restores its response at the same time (Express swaps both). No
+ * per-request state lives here: a WeakMap entry per request costs V8 more in GC (ephemeron
+ * tables) than the whole request object.
+ *
+ * This module owns only that bookkeeping. It must not know which classes it is given.
  *
  * @module
  */
 
-const surfaces = new WeakMap<object, PropertyDescriptorMap>();
+type DescriptorEntries = [PropertyKey, PropertyDescriptor][];
 
-/**
- * Define the methods and accessors of `obj`'s class chain (up to, not including,
- * `Object.prototype`) as non-enumerable own properties of `obj`. A subclass's override wins
- * over the method it overrides, as lookup on the prototype chain would. The descriptor map is
- * built once per class.
- *
- * @example
- * ```ts
- * import { pinSurface } from "./_surface.ts";
- * class A { hi() { return "a"; } }
- * const a = new A();
- * pinSurface(a);
- * Object.setPrototypeOf(a, null);
- * console.log(a.hi()); // "a"
- * ```
- */
-export function pinSurface(obj: object): void {
-  const proto = Object.getPrototypeOf(obj) as object | null;
-  if (proto === null) return;
-  let map = surfaces.get(proto);
-  if (!map) {
-    map = collect(proto);
-    surfaces.set(proto, map);
-  }
-  Object.defineProperties(obj, map);
-}
+const surfaces = new WeakMap<object, DescriptorEntries>();
+const shims = new WeakMap<object, WeakMap<object, object>>();
 
-function collect(proto: object): PropertyDescriptorMap {
-  const map: PropertyDescriptorMap = {};
+/** The methods and accessors of `classProto` and its ancestors up to `Object.prototype`. */
+function surface(classProto: object): DescriptorEntries {
+  let entries = surfaces.get(classProto);
+  if (entries) return entries;
+  entries = [];
   const seen = new Set<PropertyKey>(["constructor"]);
-  for (let p: object | null = proto; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+  for (let p: object | null = classProto; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
     for (const key of Reflect.ownKeys(p)) {
       if (seen.has(key)) continue;
       seen.add(key);
-      const d = Object.getOwnPropertyDescriptor(p, key)!;
-      (map as Record<PropertyKey, PropertyDescriptor>)[key] = { ...d, enumerable: false, configurable: true };
+      entries.push([key, { ...Object.getOwnPropertyDescriptor(p, key)!, enumerable: false }]);
     }
   }
-  return map;
+  surfaces.set(classProto, entries);
+  return entries;
+}
+
+// Our class surface over `foreign`, without the names the framework's own objects define: the
+// plain objects at the top of the foreign chain, down to the first class prototype (one with
+// its own `constructor`, such as the runtime's `IncomingMessage.prototype`).
+function shim(classProto: object, foreign: object): object {
+  let byForeign = shims.get(classProto);
+  if (!byForeign) shims.set(classProto, (byForeign = new WeakMap()));
+  let s = byForeign.get(foreign);
+  if (s) return s;
+  const framework = new Set<PropertyKey>();
+  for (let p: object | null = foreign; p !== null && !Object.hasOwn(p, "constructor"); p = Object.getPrototypeOf(p)) {
+    for (const key of Reflect.ownKeys(p)) framework.add(key);
+  }
+  const map: PropertyDescriptorMap = {};
+  for (const [key, d] of surface(classProto)) {
+    if (!framework.has(key)) (map as Record<PropertyKey, PropertyDescriptor>)[key] = d;
+  }
+  s = Object.create(foreign, map) as object;
+  byForeign.set(foreign, s);
+  return s;
+}
+
+/**
+ * If `obj`'s prototype no longer leads to `classProto`, put our surface back above it (see the
+ * module notes). Returns `obj`'s prototype afterwards, for the caller to compare with next time.
+ *
+ * @example
+ * ```ts
+ * import { restoreSurface } from "./_surface.ts";
+ * class A { hi() { return "a"; } }
+ * const a = new A();
+ * Object.setPrototypeOf(a, Object.create({ extra() { return "x"; } }));
+ * restoreSurface(a, A.prototype);
+ * console.log((a as A).hi(), (a as unknown as { extra(): string }).extra()); // "a" "x"
+ * ```
+ */
+export function restoreSurface(obj: object, classProto: object): object {
+  let proto = Object.getPrototypeOf(obj) as object | null;
+  if (proto !== null && proto !== classProto && !Object.prototype.isPrototypeOf.call(classProto, proto)) {
+    proto = shim(classProto, proto);
+    Object.setPrototypeOf(obj, proto);
+  }
+  return proto as object;
 }

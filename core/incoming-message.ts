@@ -20,8 +20,9 @@
  * already ended and closed reports a premature close, because without `_readableState` Node
  * cannot see that `'end'` came first (call it before consuming the body, as usual).
  *
- * The class surface is pinned onto each instance (`_surface.ts`) so that Express's prototype
- * swap keeps it.
+ * `url` is an own accessor of each instance: it notices when a framework has replaced the
+ * prototype (Express does, per request) and puts our surface back above the framework's
+ * (`_surface.ts`).
  *
  * @module
  */
@@ -29,7 +30,7 @@
 import { utf8Encode } from "./_bytes.ts";
 import { type ChunkDecoder, concatLike, createChunkDecoder } from "./_chunks.ts";
 import { EventEmitter, type Listener } from "./_events.ts";
-import { pinSurface } from "./_surface.ts";
+import { restoreSurface } from "./_surface.ts";
 
 /** Incoming header values: one string, or an array for `set-cookie`. */
 export type IncomingHeaders = Record<string, string | string[] | undefined>;
@@ -140,6 +141,12 @@ function afterResponse(fn: () => void): void {
 }
 
 /**
+ * @internal Tell a request which response answers it (the response's constructor calls this),
+ * so the request can restore both when a framework swaps their prototypes.
+ */
+export let linkResponse: (req: IncomingMessage, res: object) => void;
+
+/**
  * An HTTP request received by the server.
  *
  * @example
@@ -158,7 +165,11 @@ function afterResponse(fn: () => void): void {
  */
 export class IncomingMessage extends EventEmitter {
   method = "";
-  url = "";
+  /**
+   * The request-target as received. An own accessor of each instance, not a field: reading it
+   * is how the message notices that a framework replaced its prototype (see `_surface.ts`).
+   */
+  declare url: string;
   httpVersionMajor = 1;
   httpVersionMinor = 1;
   httpVersion = "1.1";
@@ -216,11 +227,44 @@ export class IncomingMessage extends EventEmitter {
   #wake: (() => void) | null = null;
   #error: Error | null = null;
   #didRead = false;
+  #url = "";
+  /** The prototype of our class (or subclass) this instance was made with. */
+  #classProto: object;
+  /** The prototype seen at the last `url` read. */
+  #home: object;
+  /** The response to this request and its class's prototype, restored along with this one. */
+  #response: object | null = null;
+  #responseProto: object | null = null;
+
+  static {
+    linkResponse = (req, res) => {
+      if (!(#response in req)) return;
+      req.#response = res;
+      req.#responseProto = Object.getPrototypeOf(res) as object;
+    };
+  }
+
+  // Shared by every instance; functions in the class body may use its #fields.
+  static #URL: PropertyDescriptor = {
+    get(this: IncomingMessage): string {
+      if (Object.getPrototypeOf(this) !== this.#home) {
+        this.#home = restoreSurface(this, this.#classProto);
+        if (this.#response) restoreSurface(this.#response, this.#responseProto!);
+      }
+      return this.#url;
+    },
+    set(this: IncomingMessage, url: string) {
+      this.#url = url;
+    },
+    enumerable: true,
+    configurable: true,
+  };
 
   constructor(socket: unknown = null) {
     super();
     this.socket = socket;
-    pinSurface(this);
+    this.#classProto = this.#home = Object.getPrototypeOf(this) as object;
+    Object.defineProperty(this, "url", IncomingMessage.#URL);
   }
 
   /** @internal Wire the message to its connection. */

@@ -16,18 +16,17 @@
  * That is what `Readable.prototype.pipe`, `stream.pipeline` and `finished()` look at. The
  * implicit head goes through `this.writeHead()` and `_header`/`_implicitHeader()` exist, as in
  * Node, because middleware (`on-headers`, `compression`) wraps `writeHead` to see the head go.
- * The class surface is pinned onto each instance (`_surface.ts`) so that Express's prototype
- * swap keeps it.
+ * When a framework replaces the prototypes of a request and its response (Express does, per
+ * request), the request puts our surface back above the framework's for both (`_surface.ts`).
  *
  * @module
  */
 
 import { concatBytes, latin1Encode } from "./_bytes.ts";
 import { EventEmitter } from "./_events.ts";
-import { pinSurface } from "./_surface.ts";
 import { type BodyWriter, bodyWriter, type Framing } from "./body-writers.ts";
 import { LocalProtocolError, rangeError, typeError } from "./errors.ts";
-import type { IncomingMessage } from "./incoming-message.ts";
+import { type IncomingMessage, linkResponse } from "./incoming-message.ts";
 import {
   chunkBytes,
   type HeaderValue,
@@ -143,7 +142,7 @@ export class ServerResponse extends EventEmitter {
     this.useChunkedEncodingByDefault = req.httpVersionMajor > 1 ||
       (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) ||
       /(?:^|\W)chunked(?:$|\W)/i.test(String(req.headers.te ?? ""));
-    pinSurface(this);
+    linkResponse(req, this);
   }
 
   /** True once the head was written (by `writeHead`, `flushHeaders` or the first write). */
