@@ -1,0 +1,213 @@
+// Express 5, Koa and Fastify, unchanged, on anyhttp's createServer, in this process and under
+// the runtime that runs this file (npm test runs it under node, deno and bun), driven by fetch()
+// over real TCP. Each app has the same routes: a route parameter, a JSON body parsed and
+// echoed, a Node Readable piped into the response, a handler that throws, and a miss.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { Readable } from "node:stream";
+import express from "express";
+import Koa from "koa";
+import Fastify from "fastify";
+import { createServer, type RequestListener, type Server } from "../adapters/mod.ts";
+import { runtime } from "./_support/runtime.ts";
+
+/** 256 KiB in 64 chunks: more than any high-water mark on the way, so backpressure is used. */
+function bigStream(): Readable {
+  return Readable.from((function* () {
+    for (let i = 0; i < 64; i++) yield "x".repeat(4095) + "\n";
+  })());
+}
+
+function listen(server: Server): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${server.address()!.port}`));
+  });
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+}
+
+/** The same expectations for every framework; `base()` is the app's origin. */
+function suite(name: string, base: () => string, kind: { json: RegExp; missing: RegExp }) {
+  test(`[${runtime}] ${name}: a route parameter reaches the handler`, async () => {
+    const r = await fetch(`${base()}/users/42?x=1`);
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get("content-type") ?? "", kind.json);
+    assert.deepEqual(await r.json(), { id: "42" });
+  });
+
+  test(`[${runtime}] ${name}: a JSON body is parsed and echoed`, async () => {
+    const body = { name: "ünïcødé €", list: [1, 2, 3], nested: { ok: true } };
+    const r = await fetch(`${base()}/echo`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get("content-type") ?? "", kind.json);
+    assert.deepEqual(await r.json(), { got: body });
+  });
+
+  test(`[${runtime}] ${name}: a Node Readable piped into the response arrives whole`, async () => {
+    const r = await fetch(`${base()}/stream`);
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get("content-type") ?? "", /^text\/plain/);
+    assert.equal(r.headers.get("transfer-encoding"), "chunked");
+    assert.equal(await r.text(), "abc");
+  });
+
+  test(`[${runtime}] ${name}: a large streamed response arrives whole, with backpressure`, async () => {
+    const r = await fetch(`${base()}/big`);
+    assert.equal(r.status, 200);
+    const text = await r.text();
+    assert.equal(text.length, 64 * 4096);
+    assert.equal(text.split("\n").length, 65);
+  });
+
+  test(`[${runtime}] ${name}: a handler that throws gets the framework's 500`, async () => {
+    const r = await fetch(`${base()}/boom`);
+    assert.equal(r.status, 500);
+    await r.arrayBuffer();
+  });
+
+  test(`[${runtime}] ${name}: an unknown route gets the framework's 404`, async () => {
+    const r = await fetch(`${base()}/missing`);
+    assert.equal(r.status, 404);
+    assert.match(await r.text(), kind.missing);
+  });
+
+  test(`[${runtime}] ${name}: the connection is reused across requests`, async () => {
+    for (let i = 0; i < 5; i++) {
+      const r = await fetch(`${base()}/users/${i}`);
+      assert.deepEqual(await r.json(), { id: String(i) });
+    }
+  });
+}
+
+const servers: Server[] = [];
+const origins = { express: "", koa: "", fastify: "" };
+let fastifyServer: Server | undefined;
+// deno-lint-ignore no-explicit-any
+let fastify: any;
+
+before(async () => {
+  origins.express = await listen(expressApp());
+  origins.koa = await listen(koaApp());
+  fastify = fastifyApp();
+  await fastify.ready();
+  origins.fastify = await fastify.listen({ port: 0, host: "127.0.0.1" });
+});
+
+after(async () => {
+  await Promise.all(servers.map(close));
+  fastifyServer?.closeAllConnections();
+  await fastify?.close();
+});
+
+function expressApp(): Server {
+  const app = express();
+  app.set("env", "test"); // finalhandler prints thrown errors unless env is "test"
+  app.use(express.json());
+  app.get("/users/:id", (req, res) => {
+    res.json({ id: req.params.id });
+  });
+  app.post("/echo", (req, res) => {
+    res.json({ got: req.body });
+  });
+  app.get("/stream", (_req, res) => {
+    res.type("text/plain");
+    Readable.from(["a", "b", "c"]).pipe(res);
+  });
+  app.get("/big", (_req, res) => {
+    res.type("text/plain");
+    bigStream().pipe(res);
+  });
+  app.get("/boom", () => {
+    throw new Error("boom");
+  });
+  // Express's types name node:http's classes; at run time it takes any (req, res). Express
+  // then swaps the prototypes of both (see core/_surface.ts).
+  const server = createServer(app as unknown as RequestListener);
+  servers.push(server);
+  return server;
+}
+
+function koaApp(): Server {
+  const app = new Koa();
+  app.silent = true; // no error printing for /boom
+  app.use(async (ctx, next) => {
+    const m = /^\/users\/([^/]+)$/.exec(ctx.path);
+    if (m && ctx.method === "GET") {
+      ctx.body = { id: m[1] };
+    } else if (ctx.path === "/echo" && ctx.method === "POST") {
+      // Koa has no body parser: read the request stream, as a Node handler would.
+      const chunks: Buffer[] = [];
+      for await (const chunk of ctx.req) chunks.push(chunk as Buffer);
+      ctx.body = { got: JSON.parse(Buffer.concat(chunks).toString("utf8")) };
+    } else if (ctx.path === "/stream") {
+      ctx.type = "text/plain";
+      ctx.body = Readable.from(["a", "b", "c"]);
+    } else if (ctx.path === "/big") {
+      ctx.type = "text/plain";
+      ctx.body = bigStream();
+    } else if (ctx.path === "/boom") {
+      throw new Error("boom");
+    } else {
+      await next();
+    }
+  });
+  const server = createServer(app.callback() as unknown as RequestListener);
+  servers.push(server);
+  return server;
+}
+
+function fastifyApp() {
+  const app = Fastify({
+    logger: false,
+    // Fastify builds on the server it is given; it calls the handler with (req, res).
+    serverFactory: (handler) => (fastifyServer = createServer(handler as unknown as RequestListener)) as never,
+  });
+  app.get<{ Params: { id: string } }>("/users/:id", async (req) => ({ id: req.params.id }));
+  app.post("/echo", async (req) => ({ got: req.body }));
+  app.get("/stream", (_req, reply) => {
+    reply.type("text/plain").send(Readable.from(["a", "b", "c"]));
+  });
+  app.get("/big", (_req, reply) => {
+    reply.type("text/plain").send(bigStream());
+  });
+  app.get("/boom", async () => {
+    throw new Error("boom");
+  });
+  return app;
+}
+
+suite("express", () => origins.express, { json: /^application\/json/, missing: /Cannot GET \/missing/ });
+suite("koa", () => origins.koa, { json: /^application\/json/, missing: /^Not Found$/ });
+suite("fastify", () => origins.fastify, { json: /^application\/json/, missing: /Route GET:\/missing not found/ });
+
+test(`[${runtime}] express: X-Powered-By and an ETag, as on node:http`, async () => {
+  const r = await fetch(`${origins.express}/users/7`);
+  assert.equal(r.headers.get("x-powered-by"), "Express");
+  assert.match(r.headers.get("etag") ?? "", /^W\/"/);
+  await r.arrayBuffer();
+});
+
+test(`[${runtime}] fastify: listen() went through the anyhttp server`, () => {
+  assert.ok(fastifyServer);
+  assert.equal(origins.fastify, `http://127.0.0.1:${fastifyServer!.address()!.port}`);
+});
+
+test(`[${runtime}] fastify: a body over bodyLimit gets 413`, async () => {
+  const r = await fetch(`${origins.fastify}/echo`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ pad: "x".repeat(1024 * 1024 + 10) }),
+  });
+  assert.equal(r.status, 413);
+  await r.arrayBuffer();
+});
