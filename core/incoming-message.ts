@@ -859,8 +859,9 @@ export class IncomingMessage extends EventEmitter {
     this.readableEnded = true;
     this.readable = false;
     this.emit("end");
-    // Node's autoDestroy: 'close' follows 'end'.
-    queueMicrotask(() => this.#emitClose());
+    // Node's autoDestroy: 'close' follows 'end', two ticks later (destroy, then its callback),
+    // so a response ended from an 'end' listener gets its 'finish' and 'close' in first.
+    afterResponse(() => this.#emitClose());
   }
 
   #emitClose(): void {

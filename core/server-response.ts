@@ -101,6 +101,12 @@ export class ServerResponse extends EventEmitter {
   shouldKeepAlive: boolean;
   /** Chunked encoding for an unknown length (true for HTTP/1.1 peers, see constructor). */
   useChunkedEncodingByDefault: boolean;
+  /**
+   * Always `true`, as on Node's `OutgoingMessage` (a field it never clears). Node's
+   * `finished()` relies on it: a response whose `writable` turned false before `'close'` would
+   * count as finished when its client went away mid-response.
+   */
+  writable = true;
   /** `true` after `end()`. */
   writableEnded = false;
   /** `true` after `'finish'`. */
@@ -159,9 +165,6 @@ export class ServerResponse extends EventEmitter {
   }
   get connection(): unknown {
     return this.socket;
-  }
-  get writable(): boolean {
-    return !this.writableEnded && !this.destroyed;
   }
   get writableNeedDrain(): boolean {
     return this.#needDrain;
