@@ -132,7 +132,7 @@ const handler = (req: any, res: any) => {
   if (req.url === "/warm") return void res.end("ok");
   res.setHeader("Content-Type", "application/octet-stream");
   res.setHeader("Content-Length", size);
-  pipeline(fs.createReadStream(file), res, (err) => {
+  pipeline(fs.createReadStream(file), res, (err: NodeJS.ErrnoException | null) => {
     if (err && err.code !== "ERR_STREAM_PREMATURE_CLOSE") console.error("pipeline failed:", err);
   });
 };
