@@ -5,11 +5,13 @@
 //
 //   npm run bench:parser                          5 rounds × 1 s per variant and workload
 //   npm run bench:parser -- --rounds 9 --seconds 2 --quick --variants node,anyhttp-simd
+//   npm run bench:parser -- --profile             also: where anyhttp's binding spends its time
 //
 // Every variant runs in a fresh process pinned to CPU 1 (taskset). The plain build is forced
 // without touching core/: bench/lib/force-plain-wasm.mjs resolves core's `_wasm.ts` to a module
 // whose SIMD bytes are not wasm, so core's own fallback loads the plain build (checked through
-// `llhttpBuild`). anyhttp's SIMD build also runs under bun and deno, for reference.
+// `llhttpBuild`). anyhttp's SIMD build also runs under bun and deno, for reference, and the
+// "floor" drives the same wasm with no-op callbacks: parsing with no binding work at all.
 //
 // Each parser's results are checked (method, url, every header) before it is timed.
 
@@ -106,6 +108,57 @@ async function anyhttpWorkloads(expectBuild: "simd" | "plain"): Promise<{ build:
   };
 }
 
+// ---- the floor: llhttp's wasm with callbacks that do nothing ----------------------------------
+
+/**
+ * The same wasm (undici's SIMD build) driven with no-op callbacks and no pause: what parsing
+ * costs before any binding work (strings, arrays, pausing per message). Only the copy of the
+ * input into wasm memory, which every wasm binding needs, is kept. Not a usable parser: a
+ * reference for how much of the binding's time is the binding.
+ */
+async function floorWorkloads(): Promise<{ build: string; workloads: Workload[] }> {
+  // @ts-ignore: CommonJS module exporting the bytes
+  const bytes: Uint8Array = (await import("undici/lib/llhttp/llhttp_simd-wasm.js")).default;
+  let spans = 0;
+  let messages = 0;
+  const span = () => (spans++, 0);
+  const imports = {
+    env: {
+      wasm_on_message_begin: () => 0,
+      wasm_on_url: span,
+      wasm_on_status: span,
+      wasm_on_header_field: span,
+      wasm_on_header_value: span,
+      wasm_on_headers_complete: () => 0,
+      wasm_on_body: span,
+      wasm_on_message_complete: () => (messages++, 0),
+    },
+  };
+  const { instance } = await WebAssembly.instantiate(bytes, imports);
+  const w = instance.exports as any;
+  w._initialize?.();
+  const p = w.llhttp_alloc(1);
+  const one = new TextEncoder().encode(REQUEST);
+  const batch = new TextEncoder().encode(REQUEST.repeat(PIPELINE));
+  const ptr = w.malloc(batch.byteLength);
+  const run = (buf: Uint8Array, n: number) => () => {
+    const before = messages;
+    new Uint8Array(w.memory.buffer, ptr, buf.byteLength).set(buf);
+    const r = w.llhttp_execute(p, ptr, buf.byteLength);
+    if (r !== 0 || messages - before !== n) throw new Error(`llhttp_execute: ${r}, ${messages - before} messages`);
+  };
+  run(one, 1)();
+  if (spans !== 1 + EXPECT_HEADERS * 2) throw new Error(`${spans} spans, expected ${1 + EXPECT_HEADERS * 2}`);
+  run(batch, PIPELINE)();
+  return {
+    build: "simd, no-op callbacks",
+    workloads: [
+      { id: "get400", per: 1, run: run(one, 1) },
+      { id: `pipe${PIPELINE}`, per: PIPELINE, run: run(batch, PIPELINE) },
+    ],
+  };
+}
+
 // ---- node's native parser -------------------------------------------------------------------
 
 async function nodeWorkloads(): Promise<{ build: string; workloads: Workload[] }> {
@@ -162,6 +215,7 @@ async function child(variant: string) {
   const rounds = Number(arg("rounds") ?? 5);
   const seconds = Number(arg("seconds") ?? 1);
   const { build, workloads } = variant === "node" ? await nodeWorkloads()
+    : variant === "wasm-floor" ? await floorWorkloads()
     : await anyhttpWorkloads(variant === "anyhttp-plain" ? "plain" : "simd");
   const out: Record<string, number[]> = {};
   for (const w of workloads) {
@@ -178,6 +232,7 @@ const VARIANTS = [
   { id: "node", label: "node native HTTPParser", runtime: "node" },
   { id: "anyhttp-simd", label: "anyhttp llhttp SIMD (node)", runtime: "node" },
   { id: "anyhttp-plain", label: "anyhttp llhttp plain (node)", runtime: "node" },
+  { id: "wasm-floor", label: "llhttp SIMD wasm, no-op callbacks (floor, node)", runtime: "node" },
   { id: "anyhttp-simd-bun", label: "anyhttp llhttp SIMD (bun)", runtime: "bun" },
   { id: "anyhttp-simd-deno", label: "anyhttp llhttp SIMD (deno)", runtime: "deno" },
 ];
@@ -186,7 +241,8 @@ async function parent() {
   const { spawnSync } = await import("node:child_process");
   const { mkdirSync, writeFileSync } = await import("node:fs");
   const { join } = await import("node:path");
-  const common = await import("./lib/common.mjs");
+  // @ts-ignore: plain .mjs helpers
+  const common: any = await import("./lib/common.mjs");
   const quick = arg("quick") !== undefined;
   const rounds = Number(arg("rounds") ?? (quick ? 2 : 5));
   const seconds = Number(arg("seconds") ?? (quick ? 0.3 : 1));
@@ -247,7 +303,25 @@ async function parent() {
   const out = join(dir, `parser-${new Date().toISOString().replace(/:/g, "-").replace(/\.\d+Z$/, "Z")}${quick ? "-quick" : ""}.json`);
   writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), ...info, config: { rounds, seconds, request: REQUEST, pipeline: PIPELINE }, results }, null, 2)}\n`);
   console.log(`\nwritten: ${out.replace(common.ROOT, "")}`);
+  if (arg("profile") !== undefined) await profileBinding(common, rounds, seconds);
   if (results.some((r) => r.error)) (globalThis as any).process.exitCode = 2;
+}
+
+/** `--profile`: node --cpu-prof of the anyhttp SIMD child, top self-time functions. */
+async function profileBinding(common: any, rounds: number, seconds: number) {
+  const { spawnSync } = await import("node:child_process");
+  const { mkdtempSync, readdirSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { tmpdir } = await import("node:os");
+  // @ts-ignore: plain .mjs helpers
+  const { summarise, table } = await import("./lib/cpuprofile.mjs");
+  const dir = mkdtempSync(join(tmpdir(), "anyhttp-parser-prof-"));
+  const [pc, pa] = common.pinned(1, common.BIN.node, ["--cpu-prof", `--cpu-prof-dir=${dir}`, "--import", "tsx", "bench/parser.ts", "--variant", "anyhttp-simd", "--rounds", String(rounds), "--seconds", String(seconds)]);
+  spawnSync(pc, pa, { cwd: common.ROOT, encoding: "utf8" });
+  const file = readdirSync(dir).find((f: string) => f.endsWith(".cpuprofile"));
+  if (!file) return console.log("\n--profile: no profile written");
+  const { rows } = summarise(join(dir, file), { top: 15, root: common.ROOT });
+  console.log(`\nCPU profile of anyhttp's binding (SIMD, node; whole child process, including start-up): ${join(dir, file)}\n\n${table(rows)}`);
 }
 
 const variant = arg("variant");

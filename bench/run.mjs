@@ -7,11 +7,12 @@
 //   npm run bench -- --rounds 5 --duration 10 --warmup 2
 //   npm run bench -- --targets node,bun-serve --scenarios get50,pipe100
 //   npm run bench -- --anyhttp source|dist|auto   (default auto: dist/ when fresh)   --build
+//   npm run bench -- --report bench/results/latest.json   (print an earlier run's tables again)
 //
 // The same settings as env: BENCH_ROUNDS, BENCH_DURATION, BENCH_WARMUP, BENCH_TARGETS,
 // BENCH_SCENARIOS, BENCH_QUICK=1, BENCH_ANYHTTP.
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   allTargets, anyhttpNodeBuild, BENCH, cores, cpuBusy, cpuSeconds, cpuTimes, ensureWrk, exchange, hasTaskset,
@@ -55,7 +56,8 @@ const COMPARISONS = [
 ];
 
 function readHeader() {
-  return spawnSync("sed", ["-n", "2,13p", new URL(import.meta.url).pathname], { encoding: "utf8" }).stdout.replace(/^\/\/ ?/gm, "");
+  const lines = readFileSync(new URL(import.meta.url), "utf8").split("\n").slice(1);
+  return lines.slice(0, lines.findIndex((l) => !l.startsWith("//"))).map((l) => l.replace(/^\/\/ ?/, "")).join("\n");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -330,6 +332,22 @@ function markdown(report, targets, scenarios) {
       return `${fmtK(c.median)} (${fmtK(c.min)}–${fmtK(c.max)})${c.allOk ? "" : " !"}`;
     }).join(" | ")} |`);
   }
+  const flagged = [];
+  for (const t of targets) {
+    for (const s of scenarios) {
+      const bad = results[t.id]?.[s.id]?.rounds.filter((m) => !m.ok) ?? [];
+      if (bad.length === 0) continue;
+      const what = bad.map((m) => {
+        const e = Object.entries(m.errors).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);
+        if (m.non2xx) e.push(`non-2xx ${m.non2xx}`);
+        if (m.afterCheck) e.push(`check after run: ${m.afterCheck}`);
+        if (m.wrkExit !== 0 || m.requests === 0) e.push(`wrk exit ${m.wrkExit}, ${m.requests} requests`);
+        return e.join(", ");
+      });
+      flagged.push(`- \`!\` ${t.label}, ${s.label}: ${what.join("; ")} (wrk socket errors; \`timeout\` = no response within 4 s)`);
+    }
+  }
+  if (flagged.length) out.push("", ...flagged);
   out.push("");
   out.push("Ratio of medians (min–max of the per-round ratios; each round runs both within seconds). Goal from issue 5: ✓ met, ✗ not met.");
   out.push("");
@@ -364,7 +382,12 @@ function markdown(report, targets, scenarios) {
   return out.join("\n");
 }
 
-main().catch((e) => {
+if (args.report) {
+  // Re-print the tables of an earlier run: --report bench/results/latest.json
+  const report = JSON.parse(readFileSync(args.report, "utf8"));
+  const targets = Object.entries(report.targets).map(([id, t]) => ({ id, ...t }));
+  console.log(markdown(report, targets, report.scenarios));
+} else main().catch((e) => {
   console.error(e);
   process.exit(1);
 });
