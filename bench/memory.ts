@@ -12,9 +12,10 @@ import { spawn } from "node:child_process";
 import * as net from "node:net";
 import { createInterface } from "node:readline";
 // @ts-ignore: plain .mjs helpers
-import * as common from "./lib/common.mjs";
+import * as helpers from "./lib/common.mjs";
 
-const args = common.parseArgs(process.argv.slice(2));
+const common: any = helpers;
+const args: Record<string, any> = common.parseArgs(process.argv.slice(2));
 const REQUEST = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 
 // ---- client: a separate process holding the connections --------------------------------------

@@ -134,7 +134,7 @@ async function floorWorkloads(): Promise<{ build: string; workloads: Workload[] 
       wasm_on_message_complete: () => (messages++, 0),
     },
   };
-  const { instance } = await WebAssembly.instantiate(bytes, imports);
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), imports);
   const w = instance.exports as any;
   w._initialize?.();
   const p = w.llhttp_alloc(1);
