@@ -16,9 +16,10 @@
  * `readable`/`readableEnded`/`destroyed`/`aborted`/`readableErrored` properties and the events
  * named above, and at `_consuming`/`_dumped` to recognise a server request. We keep that
  * surface, with Node's semantics, and no `_readableState`: Node code that finds one trusts
- * every field of it. One consequence: `stream.finished(req)` called after the request has
- * already ended and closed reports a premature close, because without `_readableState` Node
- * cannot see that `'end'` came first (call it before consuming the body, as usual).
+ * every field of it. (So `Readable.toWeb(req)` refuses the request; `req.toWeb()` is there.)
+ * One consequence: Node's `stream.finished(req)` attached between `'end'` and `'close'` (in
+ * an `'end'` listener) reports a premature close, because without `_readableState` it cannot
+ * see that `'end'` came first; attached before `'end'` or after `'close'`, it reports success.
  *
  * `url` is an own accessor of each instance: it notices when a framework has replaced the
  * prototype (Express does, per request) and puts our surface back above the framework's
