@@ -4,6 +4,9 @@
 // echoed, a Node Readable piped into the response, a handler that throws, and a miss.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { Readable } from "node:stream";
 import express from "express";
 import Koa from "koa";
@@ -90,6 +93,8 @@ function suite(name: string, base: () => string, kind: { json: RegExp; missing: 
 }
 
 const servers: Server[] = [];
+const staticDir = fs.mkdtempSync(path.join(os.tmpdir(), "anyhttp-frameworks-"));
+fs.writeFileSync(path.join(staticDir, "hello.txt"), "hello from disk\n".repeat(1000));
 const origins = { express: "", koa: "", fastify: "" };
 let fastifyServer: Server | undefined;
 // deno-lint-ignore no-explicit-any
@@ -104,6 +109,7 @@ before(async () => {
 });
 
 after(async () => {
+  fs.rmSync(staticDir, { recursive: true, force: true });
   await Promise.all(servers.map(close));
   fastifyServer?.closeAllConnections();
   await fastify?.close();
@@ -129,6 +135,21 @@ function expressApp(): Server {
   });
   app.get("/boom", () => {
     throw new Error("boom");
+  });
+  // A mounted sub-app: Express swaps the prototypes to the sub-app's on the way in, and back
+  // to the parent's on the way out.
+  const sub = express();
+  sub.set("env", "test");
+  sub.get("/hi", (req, res) => {
+    res.json({ baseUrl: req.baseUrl, url: req.url });
+  });
+  app.use("/sub", sub);
+  app.get("/after-sub", (req, res) => {
+    res.send(`after ${req.originalUrl}`);
+  });
+  app.use("/static", express.static(staticDir));
+  app.get("/file", (_req, res) => {
+    res.sendFile(path.join(staticDir, "hello.txt"));
   });
   // Express's types name node:http's classes; at run time it takes any (req, res). Express
   // then swaps the prototypes of both (see core/_surface.ts).
@@ -195,6 +216,27 @@ test(`[${runtime}] express: X-Powered-By and an ETag, as on node:http`, async ()
   assert.equal(r.headers.get("x-powered-by"), "Express");
   assert.match(r.headers.get("etag") ?? "", /^W\/"/);
   await r.arrayBuffer();
+});
+
+test(`[${runtime}] express: a mounted sub-app routes, misses fall through to the parent's 404`, async () => {
+  const hit = await fetch(`${origins.express}/sub/hi`);
+  assert.deepEqual(await hit.json(), { baseUrl: "/sub", url: "/hi" });
+  const miss = await fetch(`${origins.express}/sub/nope`);
+  assert.equal(miss.status, 404);
+  assert.match(await miss.text(), /Cannot GET \/sub\/nope/);
+  const after = await fetch(`${origins.express}/after-sub`);
+  assert.equal(await after.text(), "after /after-sub");
+});
+
+test(`[${runtime}] express: express.static and res.sendFile stream a file from disk`, async () => {
+  const expected = "hello from disk\n".repeat(1000);
+  for (const url of ["/static/hello.txt", "/file"]) {
+    const r = await fetch(`${origins.express}${url}`);
+    assert.equal(r.status, 200, url);
+    assert.match(r.headers.get("content-type") ?? "", /^text\/plain/);
+    assert.equal(r.headers.get("content-length"), String(expected.length));
+    assert.equal(await r.text(), expected, url);
+  }
 });
 
 test(`[${runtime}] fastify: listen() went through the anyhttp server`, () => {
