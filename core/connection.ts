@@ -194,6 +194,9 @@ export class Connection implements ConnectionSink {
   get keepAliveTimeout(): number {
     return this.#host.keepAliveTimeout;
   }
+  get maxRequestsPerSocket(): number {
+    return this.#host.maxRequestsPerSocket;
+  }
   /** Whether the connection may be reused after the current response. */
   get keepAlive(): boolean {
     if (!this.#keepAlive || this.#host.closing || this.#peerEnded) return false;

@@ -43,6 +43,8 @@ export interface ResponseOwner {
   now(): number;
   /** Server's `keepAliveTimeout` in ms (0: no `Keep-Alive` header). */
   readonly keepAliveTimeout: number;
+  /** Server's `maxRequestsPerSocket` (0: none), advertised in `Keep-Alive: max=`. */
+  readonly maxRequestsPerSocket: number;
   /** Whether the connection may stay open after this response (request side's verdict). */
   readonly keepAlive: boolean;
   /** Queue wire bytes. Returns false above the transport's high-water mark. */
@@ -55,6 +57,10 @@ export interface ResponseOwner {
 export type WriteCallback = (error?: Error | null) => void;
 
 type Entry = { name: string; value: HeaderValue };
+
+const REMOVED_CONNECTION = 1;
+const REMOVED_LENGTH = 2;
+const REMOVED_TE = 4;
 
 /**
  * What `writableHighWaterMark` reports: Node 20's default for sockets. The transport's own mark
@@ -115,6 +121,10 @@ export class ServerResponse extends EventEmitter {
 
   #owner: ResponseOwner;
   #headers = new Map<string, Entry>();
+  /** writeHead's array when no header was set before it: sent exactly as given. */
+  #rawList: Entry[] | null = null;
+  #touched = false;
+  #removed = 0;
   #head: string | null = null;
   #headSent = false;
   #state: SendState = "waiting";
@@ -211,6 +221,7 @@ export class ServerResponse extends EventEmitter {
     validateHeaderName(name);
     validateHeaderValue(name, value);
     this.#headers.set(name.toLowerCase(), { name, value });
+    this.#touched = true;
     return this;
   }
 
@@ -221,6 +232,7 @@ export class ServerResponse extends EventEmitter {
     validateHeaderValue(name, value);
     const key = name.toLowerCase();
     const prev = this.#headers.get(key);
+    this.#touched = true;
     if (!prev) {
       this.#headers.set(key, { name, value });
     } else {
@@ -254,7 +266,24 @@ export class ServerResponse extends EventEmitter {
   }
   removeHeader(name: string): void {
     this.#assertHeadersNotSent("remove");
-    this.#headers.delete(String(name).toLowerCase());
+    const key = String(name).toLowerCase();
+    this.#headers.delete(key);
+    // Node's _removedConnection / _removedContLen / _removedTE: removing one of these also
+    // stops the server from adding it itself.
+    switch (key) {
+      case "connection":
+        this.#removed |= REMOVED_CONNECTION;
+        break;
+      case "content-length":
+        this.#removed |= REMOVED_LENGTH;
+        break;
+      case "transfer-encoding":
+        this.#removed |= REMOVED_TE;
+        break;
+      case "date":
+        this.sendDate = false;
+        break;
+    }
   }
   getHeaderNames(): string[] {
     return [...this.#headers.keys()];
@@ -303,6 +332,20 @@ export class ServerResponse extends EventEmitter {
       const flat: unknown[] = headers.length && Array.isArray(headers[0]) ? headers.flat() : headers;
       if (flat.length % 2 !== 0) {
         throw typeError("ERR_INVALID_ARG_VALUE", "Cannot write headers: the header array has an odd length");
+      }
+      if (this.#headers.size === 0 && !this.#touched) {
+        // Node: with no header set before, writeHead's array is sent as given: its order, its
+        // name case and its duplicates, line by line.
+        const raw: Entry[] = [];
+        for (let i = 0; i < flat.length; i += 2) {
+          if (!flat[i]) continue;
+          const name = String(flat[i]);
+          validateHeaderName(name);
+          validateHeaderValue(name, flat[i + 1]);
+          raw.push({ name, value: flat[i + 1] as HeaderValue });
+        }
+        this.#rawList = raw;
+        return;
       }
       for (let i = 0; i < flat.length; i += 2) this.#headers.delete(String(flat[i]).toLowerCase());
       for (let i = 0; i < flat.length; i += 2) {
@@ -458,13 +501,25 @@ export class ServerResponse extends EventEmitter {
     if (callback) queueMicrotask(callback);
   }
 
-  /** Send `103 Early Hints` (RFC 8297) with `Link` and other hint headers. */
+  /**
+   * Send `103 Early Hints` (RFC 8297). As Node: nothing is sent without a `link` hint; `Link`
+   * comes first (an array joined with `, `), then the other hints as given.
+   */
   writeEarlyHints(hints: Record<string, HeaderValue>, callback?: () => void): void {
-    let head = "HTTP/1.1 103 Early Hints\r\n";
-    for (const [name, value] of Object.entries(hints)) {
+    if (hints === null || typeof hints !== "object") {
+      throw typeError("ERR_INVALID_ARG_TYPE", `The "hints" argument must be of type object. Received ${String(hints)}`);
+    }
+    const link = hints.link;
+    if (link === undefined || link === null) return;
+    const value = Array.isArray(link) ? link.join(", ") : String(link);
+    validateHeaderValue("link", value);
+    if (value.length === 0) return;
+    let head = `HTTP/1.1 103 Early Hints\r\nLink: ${value}\r\n`;
+    for (const [name, v] of Object.entries(hints)) {
+      if (name === "link") continue;
       validateHeaderName(name);
-      validateHeaderValue(name, value);
-      for (const v of Array.isArray(value) ? value : [value]) head += `${name}: ${v}\r\n`;
+      validateHeaderValue(name, v);
+      head += `${name}: ${v}\r\n`;
     }
     this.#informational(head + "\r\n");
     if (callback) queueMicrotask(callback);
@@ -559,13 +614,14 @@ export class ServerResponse extends EventEmitter {
     let hasDate = false;
     let hasTrailer = false;
     let defaultKeepAlive = true;
-    for (const [key, { name, value }] of this.#headers) {
+    const entries = this.#rawList ?? this.#headers.values();
+    for (const { name, value } of entries) {
       if (Array.isArray(value)) {
         for (const v of value) head += `${name}: ${v}\r\n`;
       } else {
         head += `${name}: ${value}\r\n`;
       }
-      switch (key) {
+      switch (name.length === 4 || name.length === 7 || name.length === 10 || name.length === 14 || name.length === 17 ? name.toLowerCase() : "") {
         case "connection":
           hasConnection = true;
           if (/(?:^|\W)close(?:$|\W)/i.test(String(value))) this.#last = true;
@@ -589,37 +645,48 @@ export class ServerResponse extends EventEmitter {
           break;
       }
     }
-    if (!hasDate && this.sendDate) head += `Date: ${httpDate(this.#owner.now())}\r\n`;
-    if (!hasConnection) {
-      const keep = this.shouldKeepAlive && (hasLength || this.useChunkedEncodingByDefault);
-      if (keep) {
-        head += "Connection: keep-alive\r\n";
-        const t = this.#owner.keepAliveTimeout;
-        if (t && defaultKeepAlive) head += `Keep-Alive: timeout=${Math.floor(t / 1000)}\r\n`;
-      } else {
-        this.#last = true;
-        head += "Connection: close\r\n";
-      }
-    }
+    // Framing first (RFC 9112 §6.3), so the Connection header can tell the truth about it.
+    let lengthLine = "";
     if (!this.#hasBody) {
       this.#framing = "none";
     } else if (hasTE) {
       this.#framing = this.chunkedEncoding ? "chunked" : "close";
-      if (!this.chunkedEncoding) this.#last = true;
     } else if (hasLength) {
       this.#framing = "length";
     } else if (!this.useChunkedEncodingByDefault) {
       // HTTP/1.0 peer: the body ends when the connection closes (RFC 9112 §6.3, item 8).
       this.#framing = "close";
-      this.#last = true;
-    } else if (!hasTrailer && this.#contentLength !== null) {
-      head += `Content-Length: ${this.#contentLength}\r\n`;
+    } else if (!hasTrailer && this.#contentLength !== null && !(this.#removed & REMOVED_LENGTH)) {
+      lengthLine = `Content-Length: ${this.#contentLength}\r\n`;
       this.#framing = "length";
-    } else {
-      head += "Transfer-Encoding: chunked\r\n";
+    } else if (!(this.#removed & REMOVED_TE)) {
+      lengthLine = "Transfer-Encoding: chunked\r\n";
       this.chunkedEncoding = true;
       this.#framing = "chunked";
+    } else {
+      this.#framing = "close";
     }
+    // A close-delimited body ends the connection; Node still says keep-alive for a
+    // non-chunked Transfer-Encoding set by the handler, we say close (RFC 9112 §6.3, item 8).
+    if (this.#framing === "close") this.#last = true;
+    if (!hasDate && this.sendDate) head += `Date: ${httpDate(this.#owner.now())}\r\n`;
+    if (!hasConnection) {
+      const keep = !this.#last && this.shouldKeepAlive && (hasLength || this.useChunkedEncodingByDefault);
+      if (!keep) this.#last = true;
+      if (this.#removed & REMOVED_CONNECTION) {
+        // Node: a removed Connection header is not replaced.
+      } else if (keep) {
+        head += "Connection: keep-alive\r\n";
+        const t = this.#owner.keepAliveTimeout;
+        if (t && defaultKeepAlive) {
+          const max = this.#owner.maxRequestsPerSocket;
+          head += `Keep-Alive: timeout=${Math.floor(t / 1000)}${max > 0 ? `, max=${max}` : ""}\r\n`;
+        }
+      } else {
+        head += "Connection: close\r\n";
+      }
+    }
+    head += lengthLine;
     if (this.#framing !== "length") this.#contentLength = null;
     this.#writer = bodyWriter(this.#framing);
     this.#head = head + "\r\n";

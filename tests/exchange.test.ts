@@ -156,7 +156,8 @@ test("maxRequestsPerSocket: the last allowed response says Connection: close and
   await c.settle();
   assert.equal(
     c.text(),
-    `HTTP/1.1 200 OK\r\nDate: ${DATE}\r\n${KA}Content-Length: 3\r\n\r\n/1:` +
+    // Node advertises the limit: Keep-Alive: timeout=5, max=2.
+    `HTTP/1.1 200 OK\r\nDate: ${DATE}\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5, max=2\r\nContent-Length: 3\r\n\r\n/1:` +
       `HTTP/1.1 200 OK\r\nDate: ${DATE}\r\nConnection: close\r\nContent-Length: 3\r\n\r\n/2:`,
   );
   assert.equal(c.ended, true);
