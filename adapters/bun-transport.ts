@@ -464,7 +464,9 @@ function addressOf(l: BunTCPListener): AddressInfo {
  * ```
  */
 export const bunTransport: Transport = {
-  async listen(options: ListenOptions, onConnection: OnConnection): Promise<Listener> {
+  // Synchronous: Bun.listen binds (or throws) at once, so server.address() works right after
+  // server.listen(), as on Node.
+  listen(options: ListenOptions, onConnection: OnConnection): Listener {
     const port = options.port ?? 0;
     let listener: BunTCPListener;
     if (options.host !== undefined) {

@@ -451,7 +451,9 @@ function bind(hostname: string, port: number): DenoListener {
  * ```
  */
 export const denoTransport: Transport = {
-  async listen(options: ListenOptions, onConnection: OnConnection): Promise<Listener> {
+  // Synchronous: Deno.listen binds (or throws) at once, so server.address() works right
+  // after server.listen(), as on Node.
+  listen(options: ListenOptions, onConnection: OnConnection): Listener {
     const port = options.port ?? 0;
     let listener: DenoListener;
     if (options.host !== undefined) {

@@ -178,40 +178,50 @@ function toAddressInfo(a: ReturnType<net.Server["address"]>, options: ListenOpti
  * ```
  */
 export const nodeTransport: Transport = {
-  listen(options: ListenOptions, onConnection: OnConnection): Promise<Listener> {
-    return new Promise<Listener>((resolve, reject) => {
-      const server = net.createServer({ allowHalfOpen: true, noDelay: true });
-      server.on("connection", (socket: net.Socket) => wire(socket, onConnection));
-
+  listen(options: ListenOptions, onConnection: OnConnection): Listener | Promise<Listener> {
+    const server = net.createServer({ allowHalfOpen: true, noDelay: true });
+    server.on("connection", (socket: net.Socket) => wire(socket, onConnection));
+    let listener: Listener | undefined;
+    const bound = (): Listener => {
+      // After listening, a net.Server only emits 'error' for a failed accept (EMFILE and
+      // the like); Node keeps listening afterwards. Without a listener that would crash the
+      // process, so it is dropped here: the server goes on accepting.
+      server.on("error", () => {});
+      let closed = false;
+      return (listener ??= {
+        address: toAddressInfo(server.address(), options),
+        close(): Promise<void> {
+          if (!closed) {
+            closed = true;
+            // Closes the listening socket now; net's 'close' event (and close()'s callback)
+            // would wait for every established connection, which this contract leaves alone.
+            server.close();
+          }
+          return Promise.resolve();
+        },
+      });
+    };
+    const pending = new Promise<Listener>((resolve, reject) => {
       const onError = (err: Error): void => {
         server.off("listening", onListening);
         reject(err);
       };
       const onListening = (): void => {
         server.off("error", onError);
-        // After listening, a net.Server only emits 'error' for a failed accept (EMFILE and
-        // the like); Node keeps listening afterwards. Without a listener that would crash the
-        // process, so it is dropped here: the server goes on accepting.
-        server.on("error", () => {});
-        const address = toAddressInfo(server.address(), options);
-        let closed = false;
-        resolve({
-          address,
-          close(): Promise<void> {
-            if (!closed) {
-              closed = true;
-              // Closes the listening socket now; net's 'close' event (and close()'s callback)
-              // would wait for every established connection, which this contract leaves alone.
-              server.close();
-            }
-            return Promise.resolve();
-          },
-        });
+        resolve(bound());
       };
       server.once("error", onError);
       server.once("listening", onListening);
-      // host undefined: Node's own default (`::`, or `0.0.0.0` where IPv6 is unavailable).
-      server.listen({ port: options.port ?? 0, host: options.host, backlog: options.backlog });
     });
+    // host undefined: Node's own default (`::`, or `0.0.0.0` where IPv6 is unavailable).
+    server.listen({ port: options.port ?? 0, host: options.host, backlog: options.backlog });
+    // Node 20.20.2: for an IP address (or no host) the bind happens inside listen(), so the
+    // address is known now; a bind error (EADDRINUSE) leaves it null and arrives as 'error' on
+    // the next tick. A hostname needs a DNS lookup first: then we wait.
+    if (server.address() !== null) {
+      pending.catch(() => {});
+      return bound();
+    }
+    return pending;
   },
 };

@@ -212,20 +212,36 @@ export class Server extends EventEmitter implements ConnectionHost {
       return this;
     }
     this.#closing = false;
-    Promise.resolve()
-      .then(() => transport.listen(
+    const listening = (listener: Listener) => {
+      this.#listener = listener;
+      this.#listening = true;
+      signal?.addEventListener("abort", () => this.close(), { once: true });
+    };
+    const failed = (err: Error) => {
+      if (cb) this.removeListener("listening", cb);
+      this.emit("error", err);
+    };
+    let result: Listener | Promise<Listener>;
+    try {
+      result = transport.listen(
         { port: options.port, host: options.host, backlog: options.backlog },
         (handle) => this.#accept(handle),
-      ))
-      .then((listener) => {
-        this.#listener = listener;
-        this.#listening = true;
-        signal?.addEventListener("abort", () => this.close(), { once: true });
+      );
+    } catch (err) {
+      // As Node: a bind error is reported as 'error', never thrown from listen().
+      queueMicrotask(() => failed(err as Error));
+      return this;
+    }
+    if (typeof (result as Promise<Listener>).then === "function") {
+      (result as Promise<Listener>).then((l) => {
+        listening(l);
         this.emit("listening");
-      }, (err: Error) => {
-        if (cb) this.removeListener("listening", cb);
-        this.emit("error", err);
-      });
+      }, failed);
+    } else {
+      // Bound already: address() works from here on; 'listening' follows, as in Node.
+      listening(result as Listener);
+      queueMicrotask(() => this.emit("listening"));
+    }
     return this;
   }
 

@@ -105,7 +105,13 @@ export interface Listener {
  * ```
  */
 export interface Transport {
-  listen(options: ListenOptions, onConnection: OnConnection): Promise<Listener>;
+  /**
+   * Bind and start accepting. Return the {@link Listener} itself when binding is synchronous
+   * (`Deno.listen`, `Bun.listen`, `node:net` on an IP address): then `server.address()` works
+   * right after `server.listen()`, as code written for Node expects (supertest does). Return a
+   * Promise when it is not (a DNS lookup). Errors may be thrown or rejected.
+   */
+  listen(options: ListenOptions, onConnection: OnConnection): Listener | Promise<Listener>;
 }
 
 /**

@@ -119,3 +119,23 @@ test(`[${runtime}] examples/echo.ts echoes a body`, async () => {
     await echo.stop();
   }
 });
+
+test(`[${runtime}] address() is known right after listen(), and a busy port is an 'error' event, as in Node`, async () => {
+  const { createServer } = await import("../adapters/mod.ts");
+  const s = createServer((_req, res) => res.end("ok"));
+  // No host, as `listen(0)` in supertest: Node binds at once (with a host it looks it up first,
+  // and address() is null until 'listening' there too).
+  s.listen(0);
+  const a = s.address();
+  assert.ok(a && a.port > 0, "address() right after listen()");
+  const r = await raw(a!.port, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  assert.match(r.text, /^HTTP\/1\.1 200 OK\r\n/);
+  const busy = createServer();
+  const err = await new Promise<Error & { code?: string }>((resolve) => {
+    busy.on("error", resolve);
+    busy.listen(a!.port);
+  });
+  assert.equal(err.code, "EADDRINUSE");
+  assert.equal(busy.address(), null);
+  await new Promise<void>((done) => s.close(() => done()));
+});
