@@ -67,6 +67,9 @@ export const DRAIN_LIMIT = 256 * 1024;
 // Writes batched while parsing one read are sent once they reach this size, or at the end of
 // the read. 64 KiB: the usual socket high-water mark, and what one read can ask of us.
 const BATCH_LIMIT = 64 * 1024;
+// Up to this size several chunks of one write are copied into one buffer; above it they go as
+// a writev. 16 KiB: copying is cheaper than a second syscall well past a typical head + body.
+const COALESCE_LIMIT = 16 * 1024;
 
 // RFC 9112 §3.2 + RFC 3986 §3.2.2: Host = uri-host [ ":" port ]; uri-host is an IP-literal in
 // brackets, or a reg-name / IPv4 of unreserved, pct-encoded and sub-delims characters. Empty
@@ -643,6 +646,10 @@ export class Connection implements ConnectionSink {
   #writeNow(chunks: Uint8Array[]): boolean {
     const h = this.#handle;
     if (chunks.length === 1) return h.write(chunks[0]);
+    let size = 0;
+    for (const c of chunks) size += c.byteLength;
+    // Small pieces (a head and its body) leave as one write: one syscall, one packet.
+    if (size <= COALESCE_LIMIT) return h.write(concatBytes(chunks));
     if (h.writev) return h.writev(chunks);
     let ok = true;
     for (const c of chunks) ok = h.write(c) && ok;

@@ -723,11 +723,9 @@ export class ServerResponse extends EventEmitter {
     if (this.#headSent) return this.#emitWire(body);
     this.#headSent = true;
     this.#state = next(SEND, this.#state, "write-head");
-    const head = latin1Encode(this.#head!);
-    let size = head.byteLength;
-    for (const c of body) size += c.byteLength;
-    if (size <= COALESCE_LIMIT) return this.#emitWire([concatBytes([head, ...body])]);
-    return this.#emitWire([head, ...body]);
+    // Head and first body chunk go out together: the connection joins small chunks into one
+    // write (and a whole pipeline's responses into one), so nothing is copied twice here.
+    return this.#emitWire([latin1Encode(this.#head!), ...body]);
   }
 
   #emitWire(chunks: Uint8Array[]): boolean {

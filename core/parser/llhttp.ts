@@ -28,6 +28,16 @@ const HPE_PAUSED = 21;
 const HPE_PAUSED_UPGRADE = 22;
 const HPE_USER = 24;
 const TYPE_REQUEST = 1;
+// Span records: the low bits say what the bytes are, the flags how they join.
+const SPAN_TYPE = 3;
+const SPAN_URL = 0;
+const SPAN_FIELD = 1;
+const SPAN_VALUE = 2;
+const SPAN_TRAILER = 4;
+const SPAN_CONTINUE = 8;
+const SPAN_DROP = 16;
+const TRIM_HEADERS = 1;
+const TRIM_TRAILERS = 2;
 // Placeholder while idle; #startMessage() installs fresh arrays before anything is pushed.
 const NONE: string[] = [];
 const METHOD_CONNECT = 5;
@@ -70,6 +80,15 @@ let current: RequestParser | null = null;
 let currentChunk: Uint8Array | null = null;
 let inputPtr = 0;
 let inputSize = 0;
+// Where the bytes of the chunk being executed start in wasm memory.
+let currentBase = 0;
+// What the shared input buffer holds: a pipelined chunk executed again from `consumed` is a
+// view into the same bytes, so it is not copied again (that made a 100-request pipeline
+// O(n²) in copying).
+let inputOwner: RequestParser | null = null;
+let inputBuffer: ArrayBufferLike | null = null;
+let inputOffset = 0;
+let inputLength = 0;
 const methodNames: string[] = [];
 
 function cString(ptr: number): string {
@@ -82,15 +101,15 @@ function cString(ptr: number): string {
 const imports = {
   env: {
     wasm_on_message_begin: (_p: number) => current!.onMessageBegin(),
-    wasm_on_url: (_p: number, at: number, len: number) => current!.onUrl(at - inputPtr, len),
+    wasm_on_url: (_p: number, at: number, len: number) => current!.onUrl(at - currentBase, len),
     wasm_on_status: () => 0,
     wasm_on_header_field: (_p: number, at: number, len: number) =>
-      current!.onHeaderField(at - inputPtr, len),
+      current!.onHeaderField(at - currentBase, len),
     wasm_on_header_value: (_p: number, at: number, len: number) =>
-      current!.onHeaderValue(at - inputPtr, len),
+      current!.onHeaderValue(at - currentBase, len),
     wasm_on_headers_complete: (p: number, _status: number, upgrade: number, keepAlive: number) =>
       current!.onHeadersComplete(p, upgrade === 1, keepAlive === 1),
-    wasm_on_body: (_p: number, at: number, len: number) => current!.onBody(at - inputPtr, len),
+    wasm_on_body: (_p: number, at: number, len: number) => current!.onBody(at - currentBase, len),
     wasm_on_message_complete: (_p: number) => current!.onMessageComplete(),
   },
 };
@@ -164,6 +183,9 @@ export class RequestParser {
   // 0: nothing yet, 1: last span was a field, 2: last span was a value.
   #span: 0 | 1 | 2 = 0;
   #fieldCount = 0;
+  #spans = new Int32Array(3 * 32);
+  #spanCount = 0;
+  #trim = 0;
 
   /** Bytes of the last chunk that `execute()` used. */
   consumed = 0;
@@ -211,27 +233,41 @@ export class RequestParser {
   execute(chunk: Uint8Array): ExecuteResult {
     const w = wasm!;
     const len = chunk.byteLength;
-    if (len > inputSize) {
-      if (inputPtr) w.free(inputPtr);
-      // Multiples of 4 KiB so steady traffic stops reallocating quickly (undici does the same).
-      inputSize = Math.ceil(len / 4096) * 4096;
-      inputPtr = w.malloc(inputSize);
+    let base: number;
+    if (
+      inputOwner === this && chunk.buffer === inputBuffer && chunk.byteOffset >= inputOffset &&
+      chunk.byteOffset + len <= inputOffset + inputLength
+    ) {
+      base = inputPtr + (chunk.byteOffset - inputOffset);
+    } else {
+      if (len > inputSize) {
+        if (inputPtr) w.free(inputPtr);
+        // Multiples of 4 KiB so steady traffic stops reallocating quickly (undici does the same).
+        inputSize = Math.ceil(len / 4096) * 4096;
+        inputPtr = w.malloc(inputSize);
+      }
+      new Uint8Array(w.memory.buffer, inputPtr, len).set(chunk);
+      inputOwner = this;
+      inputBuffer = chunk.buffer;
+      inputOffset = chunk.byteOffset;
+      inputLength = len;
+      base = inputPtr;
     }
-    new Uint8Array(w.memory.buffer, inputPtr, len).set(chunk);
     this.bodyChunks.length = 0;
     this.headJustCompleted = false;
-    let ret = this.#run(w, len, chunk);
+    let ret = this.#run(w, base, len, chunk);
     if (ret === HPE_PAUSED_UPGRADE && !this.#upgradeAccepted) {
       // An Upgrade we ignored: llhttp stops at the next message to let us switch; we stay on
       // HTTP/1.1 and parse on.
       w.llhttp_resume_after_upgrade(this.#ptr);
-      ret = this.#run(w, len, chunk);
+      ret = this.#run(w, base, len, chunk);
     }
+    this.#materialize(chunk);
     if (ret === HPE_OK) {
       this.consumed = len;
       return "ok";
     }
-    this.consumed = w.llhttp_get_error_pos(this.#ptr) - inputPtr;
+    this.consumed = w.llhttp_get_error_pos(this.#ptr) - base;
     if (ret === HPE_PAUSED) return "complete";
     if (ret === HPE_PAUSED_UPGRADE) return "upgrade";
     this.error = this.#makeError(ret);
@@ -240,11 +276,12 @@ export class RequestParser {
     return "error";
   }
 
-  #run(w: LlhttpExports, len: number, chunk: Uint8Array): number {
+  #run(w: LlhttpExports, base: number, len: number, chunk: Uint8Array): number {
     current = this;
     currentChunk = chunk;
+    currentBase = base;
     try {
-      return w.llhttp_execute(this.#ptr, inputPtr, len);
+      return w.llhttp_execute(this.#ptr, base, len);
     } finally {
       current = null;
       currentChunk = null;
@@ -294,6 +331,7 @@ export class RequestParser {
 
   /** Release the wasm memory of this parser. */
   free(): void {
+    if (inputOwner === this) inputOwner = null;
     if (this.#ptr) wasm!.llhttp_free(this.#ptr);
     this.#ptr = 0;
   }
@@ -347,35 +385,73 @@ export class RequestParser {
 
   /** @internal */
   onUrl(at: number, len: number): number {
-    this.url += latin1Decode(currentChunk!, at, at + len);
+    this.#record(SPAN_URL, at, len);
     return this.#count(len, true);
   }
 
   /** @internal */
   onHeaderField(at: number, len: number): number {
-    const text = latin1Decode(currentChunk!, at, at + len);
-    const list = this.headComplete ? this.rawTrailers : this.rawHeaders;
+    let flags = this.headComplete ? SPAN_TRAILER : 0;
     if (this.#span === 1) {
-      // The same field continued in a new chunk.
-      if (this.#fieldCount <= this.#limits.maxHeadersCount) list[list.length - 1] += text;
+      flags |= SPAN_CONTINUE; // the same field, continued in a new chunk
     } else {
       this.#fieldCount++;
-      if (this.#fieldCount <= this.#limits.maxHeadersCount) list.push(text);
       this.#span = 1;
     }
+    if (this.#fieldCount > this.#limits.maxHeadersCount) flags |= SPAN_DROP;
+    this.#record(SPAN_FIELD | flags, at, len);
     return this.#count(len, false);
   }
 
   /** @internal */
   onHeaderValue(at: number, len: number): number {
-    const text = latin1Decode(currentChunk!, at, at + len);
-    const list = this.headComplete ? this.rawTrailers : this.rawHeaders;
-    if (this.#fieldCount <= this.#limits.maxHeadersCount) {
-      if (this.#span === 2) list[list.length - 1] += text;
-      else list.push(text);
-    }
+    let flags = this.headComplete ? SPAN_TRAILER : 0;
+    if (this.#span === 2) flags |= SPAN_CONTINUE;
+    if (this.#fieldCount > this.#limits.maxHeadersCount) flags |= SPAN_DROP;
     this.#span = 2;
+    this.#record(SPAN_VALUE | flags, at, len);
     return this.#count(len, false);
+  }
+
+  // Callbacks only record where the strings are; #materialize decodes them once execute()
+  // returns (fewer, larger string operations, and no work inside the wasm call).
+  #record(kind: number, at: number, len: number): void {
+    let spans = this.#spans;
+    const i = this.#spanCount * 3;
+    if (i + 3 > spans.length) {
+      const grown = new Int32Array(spans.length * 2);
+      grown.set(spans);
+      this.#spans = spans = grown;
+    }
+    spans[i] = kind;
+    spans[i + 1] = at;
+    spans[i + 2] = len;
+    this.#spanCount++;
+  }
+
+  #materialize(chunk: Uint8Array): void {
+    const n = this.#spanCount;
+    if (n > 0) {
+      const spans = this.#spans;
+      for (let k = 0; k < n * 3; k += 3) {
+        const kind = spans[k];
+        const at = spans[k + 1];
+        const text = latin1Decode(chunk, at, at + spans[k + 2]);
+        const type = kind & SPAN_TYPE;
+        if (type === SPAN_URL) {
+          this.url += text;
+          continue;
+        }
+        if (kind & SPAN_DROP) continue;
+        const list = kind & SPAN_TRAILER ? this.rawTrailers : this.rawHeaders;
+        if (kind & SPAN_CONTINUE) list[list.length - 1] += text;
+        else list.push(text);
+      }
+      this.#spanCount = 0;
+    }
+    if (this.#trim & TRIM_HEADERS) trimValues(this.rawHeaders);
+    if (this.#trim & TRIM_TRAILERS) trimValues(this.rawTrailers);
+    this.#trim = 0;
   }
 
   /** @internal */
@@ -387,7 +463,7 @@ export class RequestParser {
     this.versionMinor = w.llhttp_get_http_minor(p);
     this.shouldKeepAlive = keepAlive;
     this.upgrade = upgrade;
-    trimValues(this.rawHeaders);
+    this.#trim |= TRIM_HEADERS;
     if (upgrade && this.acceptUpgrade(m === METHOD_CONNECT)) {
       this.#upgradeAccepted = true;
       this.headComplete = true;
@@ -412,7 +488,7 @@ export class RequestParser {
 
   /** @internal */
   onMessageComplete(): number {
-    trimValues(this.rawTrailers);
+    this.#trim |= TRIM_TRAILERS;
     this.headComplete = false;
     // A taken upgrade stops with HPE_PAUSED_UPGRADE right after this.
     if (this.#upgradeAccepted) return 0;
