@@ -82,11 +82,12 @@ declare const Deno: {
 const HIGH_WATER_MARK = 64 * 1024;
 
 /**
- * Read size. A connection starts with a 16 KiB buffer (enough for a request head, and what an
- * idle keep-alive connection pins while its read is pending) and switches to 64 KiB the first
- * time a read fills it (bulk upload).
+ * Read size. A connection starts with a 2 KiB buffer (a typical request head; and what an idle
+ * keep-alive connection pins while its read is pending: with 16 KiB, 10 000 idle connections
+ * cost 25 KiB of RSS each on Deno 2.9.6), switches to 64 KiB the first time a read fills it
+ * (bulk upload, large heads), and back once reads are small again.
  */
-const SMALL_READ = 16 * 1024;
+const SMALL_READ = 2 * 1024;
 const LARGE_READ = 64 * 1024;
 
 /** Queued chunks smaller than this are merged into one `conn.write()` (fewer async ops). */
@@ -224,6 +225,9 @@ class DenoTcpHandle implements TcpHandle {
         const copy = this.buf.slice(0, n);
         const chunk: Uint8Array = Buffer.from(copy.buffer, 0, n);
         if (n === this.buf.byteLength && n < LARGE_READ) this.buf = new Uint8Array(LARGE_READ);
+        // Back to the small buffer once traffic is small again: the pending read of an idle
+        // keep-alive connection holds this buffer for as long as the connection is idle.
+        else if (n < SMALL_READ && this.buf.byteLength > SMALL_READ) this.buf = new Uint8Array(SMALL_READ);
         if (this.paused) {
           this.held = chunk;
           return;
