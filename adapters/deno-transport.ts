@@ -484,9 +484,14 @@ export const denoTransport: Transport = {
         let conn: DenoConn;
         try {
           conn = await listener.accept();
-        } catch {
+        } catch (e) {
           if (closed) return;
-          // Not our close: EMFILE and the like. Keep listening, as Node does, but do not spin.
+          // Deno 2.9.6: a connection reset before it was accepted fails accept() with
+          // NotConnected (os error 107); that says nothing about the listener: go on at once
+          // (backing off here let one reset a second stall all new connections).
+          const name = (e as Error)?.name;
+          if (name === "NotConnected" || name === "ConnectionReset" || name === "ConnectionAborted") continue;
+          // Anything else (EMFILE and the like): keep listening, as Node does, but do not spin.
           backoff = Math.min(backoff === 0 ? 10 : backoff * 2, 1000);
           await new Promise((r) => setTimeout(r, backoff));
           continue;
