@@ -46,6 +46,7 @@ import type {
   TcpHandle,
   Transport,
 } from "../core/transport.ts";
+import { asError, familyOf, NO_SINK, rethrowLater } from "./_shared.ts";
 
 // ---- The slice of the Bun API this adapter uses (Bun 1.x) ----
 
@@ -112,14 +113,6 @@ const COALESCE_LIMIT = 64 * 1024;
 
 // ---- Helpers ----
 
-function familyOf(address: string): string {
-  return address.includes(":") ? "IPv6" : "IPv4";
-}
-
-function asError(e: unknown): Error {
-  return e instanceof Error ? e : new Error(String(e));
-}
-
 /** Bun's errors carry Node's `code` (checked on 1.4.5); fill it in from the message if not. */
 function normaliseListenError(e: unknown): Error {
   const err = asError(e) as Error & { code?: string; errno?: number };
@@ -135,24 +128,6 @@ function normaliseListenError(e: unknown): Error {
   }
   return err;
 }
-
-/**
- * A sink callback threw: a bug above the transport. The connection is destroyed with the
- * error, which is then rethrown outside Bun's handler so the runtime reports it as uncaught,
- * as Node does for a throwing `'data'` listener.
- */
-function rethrowLater(err: unknown): void {
-  queueMicrotask(() => {
-    throw err;
-  });
-}
-
-const NO_SINK: ConnectionSink = {
-  onData() {},
-  onEnd() {},
-  onDrain() {},
-  onClose() {},
-};
 
 /** One Bun socket seen as a {@link TcpHandle}; also the socket's `data` slot. */
 class BunTcpHandle implements TcpHandle {

@@ -36,6 +36,7 @@ import type {
   TcpHandle,
   Transport,
 } from "../core/transport.ts";
+import { asError, familyOf, NO_SINK, rethrowLater } from "./_shared.ts";
 
 // ---- The slice of the Deno namespace this adapter uses (Deno 2.x) ----
 
@@ -95,14 +96,6 @@ const COALESCE_LIMIT = 64 * 1024;
 
 // ---- Helpers ----
 
-function familyOf(address: string): string {
-  return address.includes(":") ? "IPv6" : "IPv4";
-}
-
-function asError(e: unknown): Error {
-  return e instanceof Error ? e : new Error(String(e));
-}
-
 /** Deno's errors already carry Node's `code` (checked on 2.9.6); fill it in if one does not. */
 function normaliseListenError(e: unknown): Error {
   const err = asError(e) as Error & { code?: string };
@@ -123,25 +116,6 @@ function normaliseListenError(e: unknown): Error {
   }
   return err;
 }
-
-/**
- * A sink callback threw. That is a bug above the transport, not an I/O error: the connection
- * is destroyed with the error and the error is rethrown outside the adapter's loops, so the
- * runtime reports it as uncaught — what Node does for a throwing `'data'` listener.
- */
-function rethrowLater(err: unknown): void {
-  queueMicrotask(() => {
-    throw err;
-  });
-}
-
-/** Placeholder until `onConnection` returns the real sink. */
-const NO_SINK: ConnectionSink = {
-  onData() {},
-  onEnd() {},
-  onDrain() {},
-  onClose() {},
-};
 
 /** One `Deno.Conn` seen as a {@link TcpHandle}. */
 class DenoTcpHandle implements TcpHandle {

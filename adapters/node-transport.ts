@@ -23,14 +23,7 @@ import type {
   TcpHandle,
   Transport,
 } from "../core/transport.ts";
-
-/** The no-op sink in place until `onConnection` has returned the real one. */
-const NO_SINK: ConnectionSink = {
-  onData() {},
-  onEnd() {},
-  onDrain() {},
-  onClose() {},
-};
+import { NO_SINK } from "./_shared.ts";
 
 /**
  * One accepted `net.Socket` seen as a {@link TcpHandle}.
