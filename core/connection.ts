@@ -634,9 +634,7 @@ export class Connection implements ConnectionSink {
   }
 
   #parseError(err: RemoteProtocolError): void {
-    if (this.#recv !== "error" && this.#recv !== "closed") {
-      this.#recv = next(RECEIVE, this.#recv === "done" ? "body" : this.#recv, "parse-error");
-    }
+    this.#recv = next(RECEIVE, this.#recv, "parse-error");
     this.#keepAlive = false;
     this.#pending = [];
     const res = this.#res;

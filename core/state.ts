@@ -49,8 +49,9 @@ export const RECEIVE: Transitions<ReceiveState, ReceiveEvent> = {
   head: { "head-complete": "body", "peer-closed": "closed", "parse-error": "error" },
   // A bodiless request goes head-complete → message-complete in one execute().
   body: { "message-complete": "done", "peer-closed": "closed", "parse-error": "error" },
-  done: { next: "idle", "peer-closed": "done" },
-  closed: { "peer-closed": "closed" },
+  // A timeout or a hand-off refusal can also end a finished exchange, or a closed one.
+  done: { next: "idle", "peer-closed": "done", "parse-error": "error" },
+  closed: { "peer-closed": "closed", "parse-error": "closed" },
   error: { "peer-closed": "error", "parse-error": "error" },
 };
 
