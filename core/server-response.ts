@@ -22,7 +22,7 @@
  * @module
  */
 
-import { concatBytes, latin1Encode } from "./_bytes.ts";
+import { latin1Encode } from "./_bytes.ts";
 import { EventEmitter } from "./_events.ts";
 import { type BodyWriter, bodyWriter, type Framing } from "./body-writers.ts";
 import { LocalProtocolError, rangeError, typeError } from "./errors.ts";
@@ -71,10 +71,6 @@ const HIGH_WATER_MARK = 16 * 1024;
 function destroyedError(): Error {
   return new LocalProtocolError("ERR_STREAM_DESTROYED", "Cannot call write after a stream was destroyed");
 }
-
-// Small bodies are copied behind the head so head + first chunk leave in one write; larger
-// ones go as a second chunk of the same writev (copying 64 KiB costs more than a syscall).
-const COALESCE_LIMIT = 16 * 1024;
 
 /**
  * An HTTP response being written by a request handler.
@@ -752,9 +748,8 @@ export class ServerResponse extends EventEmitter {
     const promised = this.#needDrain;
     // The transport decides afresh whether it is full.
     this.#needDrain = false;
-    let size = 0;
-    for (const c of chunks) size += c.byteLength;
-    const ok = this.#emitWire(size <= COALESCE_LIMIT ? [concatBytes(chunks)] : chunks);
+    // One write: the connection joins small chunks into one buffer, or sends a writev.
+    const ok = this.#emitWire(chunks);
     // write() returned false while corked: the transport took everything, so 'drain' is due now.
     if (ok && promised) {
       queueMicrotask(() => {
