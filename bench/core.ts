@@ -1,0 +1,146 @@
+// `npm run bench:core`: the whole core on one request, with no socket: parse, IncomingMessage,
+// ServerResponse, the bench app's handler (bench/servers/app.mjs), serialize, write. A fake
+// transport counts the bytes written, so the number is anyhttp's own CPU cost per request,
+// free of the kernel and of wrk, and stable enough to compare one change with the next (wrk
+// results on these shared 2-core machines swing by ±50 % between runs).
+//
+//   npm run bench:core                         node (on dist/), 5 rounds × 1 s per workload
+//   deno run -A bench/core.ts · bun bench/core.ts
+//   ... -- --rounds 9 --seconds 2 --workloads get,pipelined,post
+//
+// Workloads: `get` — wrk's GET (one request per read, the response awaited before the next
+// read, as a keep-alive client does); `pipelined` — 100 GETs in one read; `post` — the 4 KiB
+// echo. Every response is checked before timing starts.
+
+import type { ConnectionSink, TcpHandle, Transport } from "../core/mod.ts";
+// @ts-ignore: plain .mjs shared with the other bench servers
+import { handler, POST_BODY } from "./servers/app.mjs";
+
+const g = globalThis as any;
+const isDeno = typeof g.Deno !== "undefined";
+const isBun = typeof g.Bun !== "undefined";
+const argv: string[] = isDeno ? g.Deno.args : g.process.argv.slice(2);
+const runtime = isDeno ? `deno ${g.Deno.version.deno}` : isBun ? `bun ${g.Bun.version}` : `node ${g.process.version}`;
+
+function arg(name: string, fallback: string): string {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] ? argv[i + 1] : fallback;
+}
+// Node runs the npm build (`--dist`, as `npm run bench:core` does): tsx's transform wraps every
+// closure in a `__name()` call that costs more than some of the code measured.
+const { createServer } = (argv.includes("--dist")
+  ? await import("../dist/core.js" as string)
+  : await import("../core/mod.ts")) as typeof import("../core/mod.ts");
+const ROUNDS = Number(arg("rounds", "5"));
+const SECONDS = Number(arg("seconds", "1"));
+const WORKLOADS = arg("workloads", "get,pipelined,post").split(",");
+
+const enc = new TextEncoder();
+const GET = enc.encode("GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n");
+const PIPE = 100;
+const PIPELINED = enc.encode("GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n".repeat(PIPE));
+const POST = enc.encode(
+  `POST / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nContent-Length: ${POST_BODY.length}\r\n\r\n${POST_BODY}`,
+);
+
+let written = 0;
+let lastChunk: Uint8Array | null = null;
+let sink!: ConnectionSink;
+
+const handle: TcpHandle = {
+  remoteAddress: "127.0.0.1",
+  remotePort: 40000,
+  remoteFamily: "IPv4",
+  localAddress: "127.0.0.1",
+  localPort: 8080,
+  write(chunk) {
+    written += chunk.byteLength;
+    lastChunk = chunk;
+    return true;
+  },
+  writev(chunks) {
+    for (const c of chunks) written += c.byteLength;
+    lastChunk = chunks[chunks.length - 1];
+    return true;
+  },
+  end() {},
+  destroy() {},
+  pause() {},
+  resume() {},
+};
+
+const transport: Transport = {
+  listen(_options, onConnection) {
+    sink = onConnection(handle);
+    return { address: { address: "127.0.0.1", family: "IPv4", port: 8080 }, close: async () => {} };
+  },
+};
+
+const server = createServer({ transport, keepAliveTimeout: 0, headersTimeout: 0, requestTimeout: 0 }, handler);
+server.listen(8080);
+
+const dec = new TextDecoder();
+/** Feed `bytes`, let microtasks run, return what was written. */
+async function exchange(bytes: Uint8Array): Promise<string> {
+  written = 0;
+  const before: Uint8Array[] = [];
+  const w = handle.write;
+  handle.write = (c) => (before.push(c.slice()), w(c));
+  sink.onData(bytes);
+  await null;
+  await null;
+  handle.write = w;
+  return before.map((c) => dec.decode(c)).join("");
+}
+
+async function check(): Promise<void> {
+  const ok = /^HTTP\/1\.1 200 OK\r\nContent-Type: text\/plain\r\nContent-Length: 2\r\nDate: [^\r]+\r\nConnection: keep-alive\r\nKeep-Alive: timeout=0\r\n\r\nok$|^HTTP\/1\.1 200 OK\r\nContent-Type: text\/plain\r\nContent-Length: 2\r\nDate: [^\r]+\r\nConnection: keep-alive\r\n\r\nok$/;
+  const one = await exchange(GET);
+  if (!ok.test(one)) throw new Error(`unexpected GET response: ${JSON.stringify(one)}`);
+  const many = await exchange(PIPELINED);
+  const n = many.split("HTTP/1.1 200 OK").length - 1;
+  if (n !== PIPE) throw new Error(`pipelined: ${n} responses, want ${PIPE}`);
+  const post = await exchange(POST);
+  if (!post.endsWith(`\r\n\r\n${POST_BODY}`)) throw new Error(`unexpected POST response: ${JSON.stringify(post.slice(0, 200))}`);
+}
+
+/** Requests per second for `seconds` of `bytes` (`per` requests each), microtasks run each time. */
+async function time(bytes: Uint8Array, per: number, seconds: number): Promise<number> {
+  let n = 0;
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  let t = start;
+  while (t < end) {
+    for (let i = 0; i < 64; i++) {
+      sink.onData(bytes);
+      // The response's 'finish'/'close' and the next request's scheduling run as microtasks,
+      // as they would between two reads.
+      await null;
+    }
+    n += 64 * per;
+    t = performance.now();
+  }
+  return n / ((t - start) / 1000);
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+await check();
+const inputs: Record<string, [Uint8Array, number]> = { get: [GET, 1], pipelined: [PIPELINED, PIPE], post: [POST, 1] };
+console.log(`anyhttp core, in process, ${runtime}: ${ROUNDS} rounds × ${SECONDS} s`);
+for (const w of WORKLOADS) {
+  const [bytes, per] = inputs[w];
+  await time(bytes, per, 0.3); // warm-up
+  const rates: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) rates.push(await time(bytes, per, SECONDS));
+  const m = median(rates);
+  console.log(
+    `${w.padEnd(10)} ${(m / 1000).toFixed(1).padStart(7)} k req/s  ${(1e6 / m).toFixed(2).padStart(6)} µs/req  ` +
+      `(min ${(Math.min(...rates) / 1000).toFixed(1)}k, max ${(Math.max(...rates) / 1000).toFixed(1)}k)`,
+  );
+}
+void lastChunk;
+await server.close();
