@@ -20,7 +20,7 @@ import { Socket } from "./socket.ts";
 import { next, RECEIVE, type ReceiveState } from "./state.ts";
 import { STATUS_CODES } from "./status-codes.ts";
 import { RemoteProtocolError } from "./errors.ts";
-import { concatBytes, latin1Encode } from "./_bytes.ts";
+import { concatBytes, joinWire, latin1Encode } from "./_bytes.ts";
 import type { ConnectionSink, TcpHandle } from "./transport.ts";
 
 /** What a connection needs from its server: options, the clock, and where to report. */
@@ -675,7 +675,7 @@ export class Connection implements ConnectionSink {
     this.#batch = [];
     this.#batchBytes = 0;
     if (this.#closed) return false;
-    const ok = this.#writeNow(chunks.length > 1 && size <= BATCH_LIMIT ? [concatBytes(chunks)] : chunks);
+    const ok = this.#writeNow(chunks.length > 1 && size <= BATCH_LIMIT ? [joinWire(chunks, size)] : chunks);
     if (!ok) this.#pause(PAUSE_DRAIN);
     return ok;
   }
@@ -686,7 +686,7 @@ export class Connection implements ConnectionSink {
     let size = 0;
     for (const c of chunks) size += c.byteLength;
     // Small pieces (a head and its body) leave as one write: one syscall, one packet.
-    if (size <= COALESCE_LIMIT) return h.write(concatBytes(chunks));
+    if (size <= COALESCE_LIMIT) return h.write(joinWire(chunks, size));
     if (h.writev) return h.writev(chunks);
     let ok = true;
     for (const c of chunks) ok = h.write(c) && ok;

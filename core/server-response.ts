@@ -22,7 +22,7 @@
  * @module
  */
 
-import { latin1Encode } from "./_bytes.ts";
+import { encodeWire } from "./_bytes.ts";
 import { EventEmitter } from "./_events.ts";
 import { type BodyWriter, bodyWriter, type Framing } from "./body-writers.ts";
 import { LocalProtocolError, rangeError, typeError } from "./errors.ts";
@@ -86,6 +86,12 @@ function destroyedError(): Error {
  * }).listen(0);
  * ```
  */
+/**
+ * A first body chunk up to this size is copied behind the head (one write); larger ones are not
+ * copied. 16 KiB: copying that much costs less than a second syscall or a writev.
+ */
+const JOIN_LIMIT = 16 * 1024;
+
 export class ServerResponse extends EventEmitter {
   /** The status code to send (200 unless set). */
   statusCode = 200;
@@ -583,7 +589,7 @@ export class ServerResponse extends EventEmitter {
       throw new LocalProtocolError("ERR_HTTP_HEADERS_SENT", "Cannot write an informational response: headers already sent");
     }
     this.#state = next(SEND, this.#state, "write-informational");
-    this.#emitWire([latin1Encode(text)]);
+    this.#emitWire([encodeWire(text)]);
   }
 
   #lengthMismatch(actual: number): Error {
@@ -719,9 +725,12 @@ export class ServerResponse extends EventEmitter {
     if (this.#headSent) return this.#emitWire(body);
     this.#headSent = true;
     this.#state = next(SEND, this.#state, "write-head");
-    // Head and first body chunk go out together: the connection joins small chunks into one
-    // write (and a whole pipeline's responses into one), so nothing is copied twice here.
-    return this.#emitWire([latin1Encode(this.#head!), ...body]);
+    // A small first body goes out in the head's buffer (one copy, one write); a large one
+    // follows it as chunks of its own (the connection sends them as a writev).
+    let size = 0;
+    for (const c of body) size += c.byteLength;
+    if (size <= JOIN_LIMIT) return this.#emitWire([encodeWire(this.#head!, body, size)]);
+    return this.#emitWire([encodeWire(this.#head!), ...body]);
   }
 
   #emitWire(chunks: Uint8Array[]): boolean {
