@@ -95,6 +95,13 @@ export function encodeWire(text: string, tail: readonly Uint8Array[] = [], tailB
 
 /** Encode a string as UTF-8. */
 export function utf8Encode(s: string): Uint8Array {
+  const n = s.length;
+  if (n <= SLAB_MAX) {
+    // Most bodies written as strings are short ASCII: encode into the slab (see wireBuffer).
+    // All n units read into n bytes means there was nothing above 0x7F.
+    const out = wireBuffer(n);
+    if (utf8.encodeInto(s, out).read === n) return out;
+  }
   return utf8.encode(s);
 }
 

@@ -24,7 +24,9 @@ type Wrapped = Listener & { listener?: Listener };
  * ```
  */
 export class EventEmitter {
-  #events = new Map<string | symbol, Wrapped[]>();
+  // Created with the first listener: most requests, responses and sockets never get one, and
+  // a Map is the largest part of an idle emitter.
+  #map: Map<string | symbol, Wrapped[]> | null = null;
   #max = 10;
 
   /** Node's default for `setMaxListeners`; kept for API compatibility (no warning is printed). */
@@ -52,8 +54,12 @@ export class EventEmitter {
   off(event: string | symbol, listener: Listener): this {
     return this.removeListener(event, listener);
   }
+  get #events(): Map<string | symbol, Wrapped[]> {
+    return (this.#map ??= new Map());
+  }
+
   removeListener(event: string | symbol, listener: Listener): this {
-    const list = this.#events.get(event);
+    const list = this.#map?.get(event);
     if (!list) return this;
     for (let i = list.length - 1; i >= 0; i--) {
       if (list[i] === listener || list[i].listener === listener) {
@@ -69,13 +75,13 @@ export class EventEmitter {
     return this;
   }
   removeAllListeners(event?: string | symbol): this {
-    if (event === undefined) this.#events.clear();
-    else this.#events.delete(event);
+    if (event === undefined) this.#map?.clear();
+    else this.#map?.delete(event);
     return this;
   }
 
   emit(event: string | symbol, ...args: unknown[]): boolean {
-    const list = this.#events.get(event);
+    const list = this.#map?.get(event);
     if (!list) {
       if (event === "error") {
         const err = args[0];
@@ -93,19 +99,19 @@ export class EventEmitter {
   }
 
   listeners(event: string | symbol): Listener[] {
-    return (this.#events.get(event) ?? []).map((fn) => fn.listener ?? fn);
+    return (this.#map?.get(event) ?? []).map((fn) => fn.listener ?? fn);
   }
   rawListeners(event: string | symbol): Listener[] {
-    return (this.#events.get(event) ?? []).slice();
+    return (this.#map?.get(event) ?? []).slice();
   }
   listenerCount(event: string | symbol, listener?: Listener): number {
-    const list = this.#events.get(event);
+    const list = this.#map?.get(event);
     if (!list) return 0;
     if (!listener) return list.length;
     return list.filter((fn) => fn === listener || fn.listener === listener).length;
   }
   eventNames(): (string | symbol)[] {
-    return [...this.#events.keys()];
+    return this.#map ? [...this.#map.keys()] : [];
   }
   setMaxListeners(n: number): this {
     this.#max = n;
@@ -119,7 +125,7 @@ export class EventEmitter {
     if (typeof listener !== "function") {
       throw new TypeError(`The "listener" argument must be of type function. Received ${typeof listener}`);
     }
-    if (this.#events.has("newListener")) {
+    if (this.#map?.has("newListener")) {
       this.emit("newListener", event, (listener as Wrapped).listener ?? listener);
     }
     const list = this.#events.get(event);

@@ -166,6 +166,8 @@ export class Connection implements ConnectionSink {
   #requestStart = 0;
   #lastActivity: number;
   #socketTimeout = 0;
+  /** The time of the read being processed, 0 outside onData: one clock read per read. */
+  #readTime = 0;
 
   constructor(handle: TcpHandle, host: ConnectionHost) {
     this.#handle = handle;
@@ -200,7 +202,7 @@ export class Connection implements ConnectionSink {
   // ---- ResponseOwner --------------------------------------------------------------------
 
   now(): number {
-    return this.#host.now();
+    return this.#readTime || this.#host.now();
   }
   get keepAliveTimeout(): number {
     return this.#host.keepAliveTimeout;
@@ -298,10 +300,16 @@ export class Connection implements ConnectionSink {
       return;
     }
     if (this.#closed || this.#ending || this.#lingerUntil) return;
-    this.#lastActivity = this.#host.now();
+    const now = this.#host.now();
+    this.#lastActivity = now;
     if (chunk.byteLength === 0) return;
     this.#pending.push(chunk);
-    this.#process();
+    this.#readTime = now;
+    try {
+      this.#process();
+    } finally {
+      this.#readTime = 0;
+    }
   }
 
   onEnd(): void {
@@ -442,7 +450,7 @@ export class Connection implements ConnectionSink {
         const chunk = this.#pending[0];
         if (this.#recv === "idle") {
           this.#recv = next(RECEIVE, "idle", "message-begin");
-          if (this.requests > 0) this.#headStart = this.#host.now();
+          if (this.requests > 0) this.#headStart = this.now();
           this.#requestStart = this.#headStart;
         }
         const result = this.#parser.execute(chunk);
@@ -628,7 +636,7 @@ export class Connection implements ConnectionSink {
     this.#res = null;
     this.#draining = false;
     this.#resDone = false;
-    this.#lastActivity = this.#host.now();
+    this.#lastActivity = this.now();
     this.#headStart = this.#lastActivity;
     if (this.#host.closing || (this.#peerEnded && this.#pending.length === 0)) this.#end();
   }

@@ -32,6 +32,7 @@ import { utf8Encode } from "./_bytes.ts";
 import { type ChunkDecoder, concatLike, createChunkDecoder } from "./_chunks.ts";
 import { EventEmitter, type Listener } from "./_events.ts";
 import { restoreSurface } from "./_surface.ts";
+import { defer } from "./_tick.ts";
 
 /** Incoming header values: one string, or an array for `set-cookie`. */
 export type IncomingHeaders = Record<string, string | string[] | undefined>;
@@ -138,7 +139,7 @@ function prematureClose(): Error {
 // response's 'close' (emitted synchronously when the socket closes). The response queues its
 // 'close' as one microtask, so the request's come one hop later.
 function afterResponse(fn: () => void): void {
-  queueMicrotask(() => queueMicrotask(fn));
+  defer(() => defer(fn));
 }
 
 /**
@@ -585,7 +586,7 @@ export class IncomingMessage extends EventEmitter {
     }
 
     dest.on?.("unpipe", onunpipe);
-    if (this.#endEmitted) queueMicrotask(endFn);
+    if (this.#endEmitted) defer(endFn);
     else this.once("end", endFn);
     this.on("data", ondata);
     if (dest.prependListener) dest.prependListener("error", onerror);
@@ -752,7 +753,7 @@ export class IncomingMessage extends EventEmitter {
 
   // Node's updateReadableListening.
   #readableListenersChanged(): void {
-    queueMicrotask(() => {
+    defer(() => {
       this.#readableListening = this.listenerCount("readable") > 0;
       if (this.#readableListening) return;
       if (this.listenerCount("data") > 0 && !this.#paused) this.resume();
@@ -820,7 +821,7 @@ export class IncomingMessage extends EventEmitter {
   #scheduleFlow(): void {
     if (this.#flowScheduled) return;
     this.#flowScheduled = true;
-    queueMicrotask(() => {
+    defer(() => {
       this.#flowScheduled = false;
       if (this.#resumeEvent) {
         this.#resumeEvent = false;
@@ -840,7 +841,7 @@ export class IncomingMessage extends EventEmitter {
   #scheduleReadable(): void {
     if (this.#readableScheduled) return;
     this.#readableScheduled = true;
-    queueMicrotask(() => {
+    defer(() => {
       this.#readableScheduled = false;
       if (this.destroyed || this.#endEmitted) return;
       if (this.#buffered > 0 || this.#ended) this.emit("readable");
@@ -851,7 +852,7 @@ export class IncomingMessage extends EventEmitter {
   }
 
   #scheduleEnd(): void {
-    queueMicrotask(() => this.#emitEnd());
+    defer(() => this.#emitEnd());
   }
 
   #emitEnd(): void {

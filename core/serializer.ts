@@ -116,6 +116,7 @@ function describe(v: unknown): string {
 }
 
 function encodeString(s: string, encoding = "utf8"): Uint8Array {
+  if (encoding === "utf8") return utf8Encode(s);
   switch (encoding.toLowerCase()) {
     case "utf8":
     case "utf-8":

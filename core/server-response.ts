@@ -36,6 +36,7 @@ import {
   validateHeaderValue,
 } from "./serializer.ts";
 import { next, SEND, type SendState } from "./state.ts";
+import { defer } from "./_tick.ts";
 
 /** What a response needs from the connection that carries it. */
 export interface ResponseOwner {
@@ -401,7 +402,7 @@ export class ServerResponse extends EventEmitter {
     const data = chunkBytes(chunk, encoding ?? undefined);
     if (this.#head === null) this._implicitHeader();
     const ok = this.#writeBody(data);
-    if (callback) queueMicrotask(() => callback!(null));
+    if (callback) defer(() => callback!(null));
     return ok;
   }
 
@@ -413,7 +414,7 @@ export class ServerResponse extends EventEmitter {
   // (not destroyed) response also emits it.
   #writeError(err: Error, callback?: WriteCallback): void {
     const emit = !this.destroyed;
-    queueMicrotask(() => {
+    defer(() => {
       callback?.(err);
       if (emit && !this.destroyed) this.emit("error", err);
     });
@@ -435,7 +436,7 @@ export class ServerResponse extends EventEmitter {
         if (!this.writableFinished) this.once("finish", () => callback!(null));
         else {
           const err = new LocalProtocolError("ERR_STREAM_ALREADY_FINISHED", "Cannot call end after a stream was finished");
-          queueMicrotask(() => callback!(err));
+          defer(() => callback!(err));
         }
       }
       return this;
@@ -474,7 +475,7 @@ export class ServerResponse extends EventEmitter {
       this.#last = true;
     }
     this.#owner.finished(this, this.#last || !this.shouldKeepAlive);
-    queueMicrotask(() => {
+    defer(() => {
       this.writableFinished = true;
       this.emit("finish");
       callback?.(null);
@@ -494,13 +495,13 @@ export class ServerResponse extends EventEmitter {
   /** Send `100 Continue` (RFC 9110 §10.1.1). */
   writeContinue(callback?: () => void): void {
     this.#informational("HTTP/1.1 100 Continue\r\n\r\n");
-    if (callback) queueMicrotask(callback);
+    if (callback) defer(callback);
   }
 
   /** Send `102 Processing`. */
   writeProcessing(callback?: () => void): void {
     this.#informational("HTTP/1.1 102 Processing\r\n\r\n");
-    if (callback) queueMicrotask(callback);
+    if (callback) defer(callback);
   }
 
   /**
@@ -524,7 +525,7 @@ export class ServerResponse extends EventEmitter {
       head += `${name}: ${v}\r\n`;
     }
     this.#informational(head + "\r\n");
-    if (callback) queueMicrotask(callback);
+    if (callback) defer(callback);
   }
 
   /** Abort the response and the connection (`'close'` follows when the connection is gone). */
@@ -567,7 +568,7 @@ export class ServerResponse extends EventEmitter {
       // before this 'close', its own 'close' after).
       this.req._lost?.();
     }
-    queueMicrotask(() => {
+    defer(() => {
       this.#closeEmitted = true;
       this.emit("close");
     });
@@ -761,7 +762,7 @@ export class ServerResponse extends EventEmitter {
     const ok = this.#emitWire(chunks);
     // write() returned false while corked: the transport took everything, so 'drain' is due now.
     if (ok && promised) {
-      queueMicrotask(() => {
+      defer(() => {
         if (this.#needDrain || this.destroyed) return;
         this.emit("drain");
       });

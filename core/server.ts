@@ -27,6 +27,7 @@ import {
   type TcpHandle,
   type Transport,
 } from "./transport.ts";
+import { defer } from "./_tick.ts";
 
 /** The request handler: Node's `(req, res) => void`. */
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -208,7 +209,7 @@ export class Server extends EventEmitter implements ConnectionHost {
     if (cb) this.once("listening", cb);
     const signal = options.signal;
     if (signal?.aborted) {
-      queueMicrotask(() => this.close());
+      defer(() => this.close());
       return this;
     }
     this.#closing = false;
@@ -229,7 +230,7 @@ export class Server extends EventEmitter implements ConnectionHost {
       );
     } catch (err) {
       // As Node: a bind error is reported as 'error', never thrown from listen().
-      queueMicrotask(() => failed(err as Error));
+      defer(() => failed(err as Error));
       return this;
     }
     if (typeof (result as Promise<Listener>).then === "function") {
@@ -240,7 +241,7 @@ export class Server extends EventEmitter implements ConnectionHost {
     } else {
       // Bound already: address() works from here on; 'listening' follows, as in Node.
       listening(result as Listener);
-      queueMicrotask(() => this.emit("listening"));
+      defer(() => this.emit("listening"));
     }
     return this;
   }
@@ -257,7 +258,7 @@ export class Server extends EventEmitter implements ConnectionHost {
   close(callback?: (err?: Error) => void): this {
     if (!this.#listener) {
       const err = Object.assign(new Error("Cannot close: the server is not running"), { code: "ERR_SERVER_NOT_RUNNING" });
-      if (callback) queueMicrotask(() => callback(err));
+      if (callback) defer(() => callback(err));
       return this;
     }
     if (callback) this.#closeWaiters.push(callback);
@@ -285,7 +286,7 @@ export class Server extends EventEmitter implements ConnectionHost {
   /** Node's `getConnections(cb)`. */
   getConnections(cb: (err: Error | null, count: number) => void): this {
     const n = this.#connections.size;
-    queueMicrotask(() => cb(null, n));
+    defer(() => cb(null, n));
     return this;
   }
 
@@ -327,7 +328,7 @@ export class Server extends EventEmitter implements ConnectionHost {
       // connection goes, and the error is rethrown outside our stack to reach the runtime's
       // uncaught-exception handling.
       ((args[0] as IncomingMessage).socket as Socket).destroy();
-      queueMicrotask(() => {
+      defer(() => {
         throw err;
       });
     }
@@ -372,7 +373,7 @@ export class Server extends EventEmitter implements ConnectionHost {
     }
     this.#startSweep();
     if (this.#closing) {
-      queueMicrotask(() => conn.closeIfIdle());
+      defer(() => conn.closeIfIdle());
     }
     this.emit("connection", conn.socket);
     return conn;
@@ -410,7 +411,7 @@ export class Server extends EventEmitter implements ConnectionHost {
     this.#closing = false;
     const waiters = this.#closeWaiters;
     this.#closeWaiters = [];
-    queueMicrotask(() => {
+    defer(() => {
       this.emit("close");
       for (const w of waiters) w();
     });

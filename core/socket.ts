@@ -12,6 +12,7 @@
 import { EventEmitter } from "./_events.ts";
 import { chunkBytes } from "./serializer.ts";
 import type { TcpHandle } from "./transport.ts";
+import { defer } from "./_tick.ts";
 
 /** What the connection lets its socket do. */
 export interface SocketHooks {
@@ -99,7 +100,7 @@ export class Socket extends EventEmitter {
     const bytes = chunkBytes(chunk, encoding ?? undefined);
     this.bytesWritten += bytes.byteLength;
     const ok = this.#hooks.write(bytes);
-    if (callback) queueMicrotask(callback);
+    if (callback) defer(callback);
     return ok;
   }
 
@@ -111,7 +112,7 @@ export class Socket extends EventEmitter {
     }
     if (chunk !== undefined && chunk !== null) this.write(chunk, encoding);
     this.#hooks.end();
-    if (callback) queueMicrotask(callback);
+    if (callback) defer(callback);
     return this;
   }
 
