@@ -72,14 +72,19 @@ export class NoBodyWriter implements BodyWriter {
   }
 }
 
+// The writers keep no state, so every response shares one of each.
+const CHUNKED = new ChunkedWriter();
+const NO_BODY = new NoBodyWriter();
+const IDENTITY = new IdentityWriter();
+
 /** The writer for a framing. */
 export function bodyWriter(framing: Framing): BodyWriter {
   switch (framing) {
     case "chunked":
-      return new ChunkedWriter();
+      return CHUNKED;
     case "none":
-      return new NoBodyWriter();
+      return NO_BODY;
     default:
-      return new IdentityWriter();
+      return IDENTITY;
   }
 }

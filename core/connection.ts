@@ -13,7 +13,7 @@
  * @module
  */
 
-import { IncomingMessage } from "./incoming-message.ts";
+import { IncomingMessage, type MessageHooks } from "./incoming-message.ts";
 import { RequestParser } from "./parser/llhttp.ts";
 import type { ServerResponse } from "./server-response.ts";
 import { Socket } from "./socket.ts";
@@ -133,7 +133,7 @@ export function cannedResponse(status: number): Uint8Array {
  * The server side of one connection. Created by the server for each handle; the transport
  * talks to it through the {@link ConnectionSink} methods.
  */
-export class Connection implements ConnectionSink {
+export class Connection implements ConnectionSink, MessageHooks {
   readonly socket: Socket;
   #handle: TcpHandle;
   #host: ConnectionHost;
@@ -362,6 +362,13 @@ export class Connection implements ConnectionSink {
     this.#host.removed(this);
   }
 
+  // ---- MessageHooks (the request being read) ---------------------------------------------
+
+  /** @internal The request's reader drained its buffer: read from the peer again. */
+  pull(): void {
+    this.#resume(PAUSE_BODY);
+  }
+
   // ---- control from the server ----------------------------------------------------------
 
   /** Close at once. */
@@ -516,10 +523,7 @@ export class Connection implements ConnectionSink {
     req.httpVersion = `${p.versionMajor}.${p.versionMinor}`;
     req.rawHeaders = p.rawHeaders;
     req.rawTrailers = p.rawTrailers;
-    req._attach({
-      pull: () => this.#resume(PAUSE_BODY),
-      destroy: (e) => this.destroy(e),
-    }, host.joinDuplicateHeaders);
+    req._attach(this, host.joinDuplicateHeaders);
     // One pass over the fields that decide framing and validity; the user's `headers` object
     // is built only if the user asks for it.
     const f = scanFields(p.rawHeaders);

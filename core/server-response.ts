@@ -93,6 +93,14 @@ function destroyedError(): Error {
  */
 const JOIN_LIMIT = 16 * 1024;
 
+// Header fields #buildHead acts on (bits of #seen).
+const SEEN_CONNECTION = 1;
+const SEEN_LENGTH = 2;
+const SEEN_TE = 4;
+const SEEN_DATE = 8;
+const SEEN_KEEP_ALIVE = 16;
+const SEEN_TRAILER = 32;
+
 export class ServerResponse extends EventEmitter {
   /** The status code to send (200 unless set). */
   statusCode = 200;
@@ -126,6 +134,11 @@ export class ServerResponse extends EventEmitter {
   #headers = new Map<string, Entry>();
   /** writeHead's array when no header was set before it: sent exactly as given. */
   #rawList: Entry[] | null = null;
+  /** writeHead's header object, when no header was set before (sent as given, not stored). */
+  #rawObject: Record<string, HeaderValue> | null = null;
+  // While #buildHead runs: the head so far and the SEEN_* fields met.
+  #headText = "";
+  #seen = 0;
   #touched = false;
   #removed = 0;
   #head: string | null = null;
@@ -356,6 +369,17 @@ export class ServerResponse extends EventEmitter {
       }
     } else {
       const obj = headers as Record<string, HeaderValue>;
+      if (this.#headers.size === 0 && !this.#touched) {
+        // Node's writeHead with no header set before writes the object's fields straight into
+        // the head without storing them (getHeader() does not see them): no Map, no entries.
+        for (const k in obj) {
+          if (!k || !Object.hasOwn(obj, k)) continue;
+          validateHeaderName(k);
+          validateHeaderValue(k, obj[k]);
+        }
+        this.#rawObject = obj;
+        return;
+      }
       for (const k of Object.keys(obj)) if (k) this.setHeader(k, obj[k]);
     }
   }
@@ -610,44 +634,25 @@ export class ServerResponse extends EventEmitter {
     if (code === 204 || code === 304 || (code >= 100 && code <= 199)) this.#hasBody = false;
     // The connection may have lost keep-alive since this response was created.
     if (!this.#owner.keepAlive) this.shouldKeepAlive = false;
-    let head = statusLine(code, this.statusMessage);
-    let hasConnection = false;
-    let hasLength = false;
-    let hasTE = false;
-    let hasDate = false;
-    let hasTrailer = false;
-    let defaultKeepAlive = true;
-    const entries = this.#rawList ?? this.#headers.values();
-    for (const { name, value } of entries) {
-      if (Array.isArray(value)) {
-        for (const v of value) head += `${name}: ${v}\r\n`;
-      } else {
-        head += `${name}: ${value}\r\n`;
+    this.#headText = statusLine(code, this.statusMessage);
+    this.#seen = 0;
+    const obj = this.#rawObject;
+    if (obj !== null) {
+      for (const name in obj) {
+        if (name && Object.hasOwn(obj, name)) this.#headLine(name, obj[name]);
       }
-      switch (name.length === 4 || name.length === 7 || name.length === 10 || name.length === 14 || name.length === 17 ? name.toLowerCase() : "") {
-        case "connection":
-          hasConnection = true;
-          if (/(?:^|\W)close(?:$|\W)/i.test(String(value))) this.#last = true;
-          break;
-        case "content-length":
-          hasLength = true;
-          this.#contentLength = Number(value);
-          break;
-        case "transfer-encoding":
-          hasTE = true;
-          if (/(?:^|\W)chunked(?:$|\W)/i.test(String(value))) this.chunkedEncoding = true;
-          break;
-        case "date":
-          hasDate = true;
-          break;
-        case "keep-alive":
-          defaultKeepAlive = false;
-          break;
-        case "trailer":
-          hasTrailer = true;
-          break;
-      }
+    } else {
+      for (const { name, value } of this.#rawList ?? this.#headers.values()) this.#headLine(name, value);
     }
+    let head = this.#headText;
+    this.#headText = "";
+    const seen = this.#seen;
+    const hasConnection = (seen & SEEN_CONNECTION) !== 0;
+    const hasLength = (seen & SEEN_LENGTH) !== 0;
+    const hasTE = (seen & SEEN_TE) !== 0;
+    const hasDate = (seen & SEEN_DATE) !== 0;
+    const hasTrailer = (seen & SEEN_TRAILER) !== 0;
+    const defaultKeepAlive = (seen & SEEN_KEEP_ALIVE) === 0;
     // Framing first (RFC 9112 §6.3), so the Connection header can tell the truth about it.
     let lengthLine = "";
     if (!this.#hasBody) {
@@ -694,6 +699,40 @@ export class ServerResponse extends EventEmitter {
     this.#writer = bodyWriter(this.#framing);
     this.#head = head + "\r\n";
     if (this.#last) this.shouldKeepAlive = false;
+  }
+
+  /** One header field of the head being built: its line(s), and what it tells _storeHeader. */
+  #headLine(name: string, value: HeaderValue): void {
+    if (Array.isArray(value)) {
+      for (const v of value) this.#headText += `${name}: ${v}\r\n`;
+    } else {
+      this.#headText += `${name}: ${value}\r\n`;
+    }
+    const n = name.length;
+    if (n !== 4 && n !== 7 && n !== 10 && n !== 14 && n !== 17) return;
+    switch (name.toLowerCase()) {
+      case "connection":
+        this.#seen |= SEEN_CONNECTION;
+        if (/(?:^|\W)close(?:$|\W)/i.test(String(value))) this.#last = true;
+        break;
+      case "content-length":
+        this.#seen |= SEEN_LENGTH;
+        this.#contentLength = Number(value);
+        break;
+      case "transfer-encoding":
+        this.#seen |= SEEN_TE;
+        if (/(?:^|\W)chunked(?:$|\W)/i.test(String(value))) this.chunkedEncoding = true;
+        break;
+      case "date":
+        this.#seen |= SEEN_DATE;
+        break;
+      case "keep-alive":
+        this.#seen |= SEEN_KEEP_ALIVE;
+        break;
+      case "trailer":
+        this.#seen |= SEEN_TRAILER;
+        break;
+    }
   }
 
   #frame(data: Uint8Array): Uint8Array[] {
