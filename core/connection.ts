@@ -119,9 +119,15 @@ function scanFields(raw: readonly string[]): HeadFields {
   return f;
 }
 
+// The last Host value found valid: a client sends the same one on every request.
+let lastValidHost = "";
+
 /** True if `value` is a syntactically valid Host field value. */
 export function validHost(value: string): boolean {
-  return HOST.test(value);
+  if (value === lastValidHost) return true;
+  if (!HOST.test(value)) return false;
+  lastValidHost = value;
+  return true;
 }
 
 /** Build the canned response Node sends for a client error: status line + `Connection: close`. */

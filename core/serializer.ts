@@ -39,6 +39,7 @@ export type HeaderValue = string | number | readonly (string | number)[];
  * other control characters (no header injection is possible through a value).
  */
 export function validateHeaderValue(name: string, value: unknown): void {
+  if (typeof value === "number") return; // digits, a sign, a point, "NaN", "Infinity"
   if (value === undefined) {
     throw typeError("ERR_HTTP_INVALID_HEADER_VALUE", `Invalid value "undefined" for header "${name}"`);
   }
