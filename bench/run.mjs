@@ -252,6 +252,9 @@ async function main() {
         min: round(min(rps)),
         max: round(max(rps)),
         serverCpu: round(median(cell.rounds.map((m) => m.serverCpu)), 2),
+        // CPU time the server spent per request (µs): less sensitive than req/s to what else
+        // runs on the machine, as long as the server is busy (see the CPU table).
+        cpuUsPerRequest: round(median(cell.rounds.map((m) => (m.rps > 0 ? (m.serverCpu / m.rps) * 1e6 : NaN)).filter(Number.isFinite)), 2),
         serverCoreBusy: round(median(cell.rounds.map((m) => m.serverCoreBusy)), 2),
         clientCoreBusy: round(median(cell.rounds.map((m) => m.clientCoreBusy)), 2),
         allOk: cell.rounds.every((m) => m.ok),
@@ -372,6 +375,18 @@ function markdown(report, targets, scenarios) {
     if (!r) continue;
     const pc = (x) => `${Math.round(x * 100)}%`;
     out.push(`| ${t.label} | ${scenarios.map((s) => `${pc(r[s.id].serverCpu)} · ${pc(r[s.id].serverCoreBusy)} · ${pc(r[s.id].clientCoreBusy)}`).join(" | ")} |`);
+  }
+  if (targets.some((t) => Number.isFinite(results[t.id]?.[scenarios[0].id]?.cpuUsPerRequest))) {
+    out.push("");
+    out.push("Server CPU time per request, µs (median over rounds of server CPU ÷ requests): what each request costs the server, less dependent than req/s on the other load of the machine. Lower is better; pipelined requests share reads and writes.");
+    out.push("");
+    out.push(`| target | ${scenarios.map((s) => s.label).join(" | ")} |`);
+    out.push(`|---|${scenarios.map(() => "---:").join("|")}|`);
+    for (const t of targets) {
+      const r = results[t.id];
+      if (!r) continue;
+      out.push(`| ${t.label} | ${scenarios.map((s) => (Number.isFinite(r[s.id].cpuUsPerRequest) ? r[s.id].cpuUsPerRequest.toFixed(1) : "–")).join(" | ")} |`);
+    }
   }
   const broken = Object.entries(targetInfo).filter(([, t]) => t.error);
   if (broken.length) {
