@@ -82,9 +82,13 @@ function latin1Into(s: string, out: Uint8Array): void {
 // most of the time spent encoding a response head). A region is never handed out twice, so a
 // transport may keep any chunk as long as it likes; a slab is freed when no region of it
 // is referenced any more.
-const SLAB_SIZE = 64 * 1024;
-/** Wire buffers above this get an allocation of their own. */
-const SLAB_MAX = 8 * 1024;
+// 256 KiB: measured per 4 KiB of wire bytes, a 64 KiB slab costs 0.37 µs on Node 20.20.2,
+// 1.87 µs on Deno 2.9.6 and 0.54 µs on Bun 1.4.5 to allocate (zeroed, tracked as external
+// memory); a 256 KiB one 0.28, 0.44 and 0.30 µs. An 8 KiB array of its own costs 2.4 µs per
+// 4 KiB on Node and Deno.
+const SLAB_SIZE = 256 * 1024;
+/** Wire buffers above this get an allocation of their own (the head + body join limit). */
+const SLAB_MAX = 16 * 1024;
 let slab = new Uint8Array(0);
 let slabOffset = 0;
 
