@@ -526,7 +526,7 @@ export class Connection implements ConnectionSink, MessageHooks {
     req.url = p.url;
     req.httpVersionMajor = p.versionMajor;
     req.httpVersionMinor = p.versionMinor;
-    req.httpVersion = `${p.versionMajor}.${p.versionMinor}`;
+    req.httpVersion = p.versionMajor === 1 && p.versionMinor === 1 ? "1.1" : `${p.versionMajor}.${p.versionMinor}`;
     req.rawHeaders = p.rawHeaders;
     req.rawTrailers = p.rawTrailers;
     req._attach(this, host.joinDuplicateHeaders);

@@ -93,6 +93,9 @@ function destroyedError(): Error {
  */
 const JOIN_LIMIT = 16 * 1024;
 
+/** The empty cork buffer, shared (replaced by an array of its own when something is corked). */
+const NO_CHUNKS: Uint8Array[] = [];
+
 // Header fields #buildHead acts on (bits of #seen).
 const SEEN_CONNECTION = 1;
 const SEEN_LENGTH = 2;
@@ -131,7 +134,8 @@ export class ServerResponse extends EventEmitter {
   destroyed = false;
 
   #owner: ResponseOwner;
-  #headers = new Map<string, Entry>();
+  /** Headers set so far, by lower-cased name; created by the first setHeader/appendHeader. */
+  #map: Map<string, Entry> | null = null;
   /** writeHead's array when no header was set before it: sent exactly as given. */
   #rawList: Entry[] | null = null;
   /** writeHead's header object, when no header was set before (sent as given, not stored). */
@@ -154,7 +158,7 @@ export class ServerResponse extends EventEmitter {
   #needDrain = false;
   #closed = false;
   #corked = 0;
-  #corkBuffer: Uint8Array[] = [];
+  #corkBuffer: Uint8Array[] = NO_CHUNKS;
   #corkBytes = 0;
   /** Bytes handed over since the transport last said it was full (cleared on drain). */
   #pendingBytes = 0;
@@ -236,7 +240,7 @@ export class ServerResponse extends EventEmitter {
     this.#assertHeadersNotSent("set");
     validateHeaderName(name);
     validateHeaderValue(name, value);
-    this.#headers.set(name.toLowerCase(), { name, value });
+    (this.#map ??= new Map()).set(name.toLowerCase(), { name, value });
     this.#touched = true;
     return this;
   }
@@ -247,10 +251,11 @@ export class ServerResponse extends EventEmitter {
     validateHeaderName(name);
     validateHeaderValue(name, value);
     const key = name.toLowerCase();
-    const prev = this.#headers.get(key);
+    const map = (this.#map ??= new Map());
+    const prev = map.get(key);
     this.#touched = true;
     if (!prev) {
-      this.#headers.set(key, { name, value });
+      map.set(key, { name, value });
     } else {
       const a = Array.isArray(prev.value) ? prev.value : [prev.value as string | number];
       const b = Array.isArray(value) ? value : [value as string | number];
@@ -275,15 +280,15 @@ export class ServerResponse extends EventEmitter {
   }
 
   getHeader(name: string): HeaderValue | undefined {
-    return this.#headers.get(String(name).toLowerCase())?.value;
+    return this.#map?.get(String(name).toLowerCase())?.value;
   }
   hasHeader(name: string): boolean {
-    return this.#headers.has(String(name).toLowerCase());
+    return this.#map?.has(String(name).toLowerCase()) ?? false;
   }
   removeHeader(name: string): void {
     this.#assertHeadersNotSent("remove");
     const key = String(name).toLowerCase();
-    this.#headers.delete(key);
+    this.#map?.delete(key);
     // Node's _removedConnection / _removedContLen / _removedTE: removing one of these also
     // stops the server from adding it itself.
     switch (key) {
@@ -302,14 +307,14 @@ export class ServerResponse extends EventEmitter {
     }
   }
   getHeaderNames(): string[] {
-    return [...this.#headers.keys()];
+    return this.#map ? [...this.#map.keys()] : [];
   }
   getRawHeaderNames(): string[] {
-    return [...this.#headers.values()].map((e) => e.name);
+    return this.#map ? [...this.#map.values()].map((e) => e.name) : [];
   }
   getHeaders(): Record<string, HeaderValue> {
     const out: Record<string, HeaderValue> = Object.create(null);
-    for (const [k, e] of this.#headers) out[k] = e.value;
+    if (this.#map) for (const [k, e] of this.#map) out[k] = e.value;
     return out;
   }
 
@@ -349,7 +354,7 @@ export class ServerResponse extends EventEmitter {
       if (flat.length % 2 !== 0) {
         throw typeError("ERR_INVALID_ARG_VALUE", "Cannot write headers: the header array has an odd length");
       }
-      if (this.#headers.size === 0 && !this.#touched) {
+      if (!this.#map?.size && !this.#touched) {
         // Node: with no header set before, writeHead's array is sent as given: its order, its
         // name case and its duplicates, line by line.
         const raw: Entry[] = [];
@@ -363,13 +368,13 @@ export class ServerResponse extends EventEmitter {
         this.#rawList = raw;
         return;
       }
-      for (let i = 0; i < flat.length; i += 2) this.#headers.delete(String(flat[i]).toLowerCase());
+      for (let i = 0; i < flat.length; i += 2) this.#map?.delete(String(flat[i]).toLowerCase());
       for (let i = 0; i < flat.length; i += 2) {
         if (flat[i]) this.appendHeader(String(flat[i]), flat[i + 1] as HeaderValue);
       }
     } else {
       const obj = headers as Record<string, HeaderValue>;
-      if (this.#headers.size === 0 && !this.#touched) {
+      if (!this.#map?.size && !this.#touched) {
         // Node's writeHead with no header set before writes the object's fields straight into
         // the head without storing them (getHeader() does not see them): no Map, no entries.
         for (const k in obj) {
@@ -642,7 +647,8 @@ export class ServerResponse extends EventEmitter {
         if (name && Object.hasOwn(obj, name)) this.#headLine(name, obj[name]);
       }
     } else {
-      for (const { name, value } of this.#rawList ?? this.#headers.values()) this.#headLine(name, value);
+      const entries = this.#rawList ?? this.#map?.values();
+      if (entries) for (const { name, value } of entries) this.#headLine(name, value);
     }
     let head = this.#headText;
     this.#headText = "";
@@ -777,6 +783,7 @@ export class ServerResponse extends EventEmitter {
     let size = 0;
     for (const c of chunks) size += c.byteLength;
     if (this.#corked) {
+      if (this.#corkBuffer === NO_CHUNKS) this.#corkBuffer = [];
       this.#corkBuffer.push(...chunks);
       this.#corkBytes += size;
       // As a corked Node socket: writes are held, and above the mark write() says wait.
@@ -791,7 +798,7 @@ export class ServerResponse extends EventEmitter {
 
   #flushCork(): void {
     const chunks = this.#corkBuffer;
-    this.#corkBuffer = [];
+    this.#corkBuffer = NO_CHUNKS;
     this.#corkBytes = 0;
     if (!chunks.length) return;
     const promised = this.#needDrain;
