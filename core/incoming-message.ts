@@ -123,6 +123,9 @@ interface Pipe {
   cleanup(): void;
 }
 
+const NO_CHUNKS: Uint8Array[] = [];
+const NO_PIPES: Pipe[] = [];
+
 function connReset(): Error {
   return Object.assign(new Error("aborted"), { code: "ECONNRESET" });
 }
@@ -211,7 +214,8 @@ export class IncomingMessage extends EventEmitter {
   #distinct?: Record<string, string[]>;
   #trailers?: IncomingHeaders;
   #hooks: MessageHooks = noHooks;
-  #buffer: Uint8Array[] = [];
+  // Shared empty arrays until something is buffered or piped (most requests never are).
+  #buffer: Uint8Array[] = NO_CHUNKS;
   #buffered = 0;
   /** Node's `readableFlowing`: null (no consumer yet), true (flowing) or false (paused). */
   #flowing: boolean | null = null;
@@ -225,7 +229,7 @@ export class IncomingMessage extends EventEmitter {
   #readableScheduled = false;
   #decoder: ChunkDecoder | null = null;
   #tailTaken = false;
-  #pipes: Pipe[] = [];
+  #pipes: Pipe[] = NO_PIPES;
   #wake: (() => void) | null = null;
   #error: Error | null = null;
   #didRead = false;
@@ -346,6 +350,7 @@ export class IncomingMessage extends EventEmitter {
       this.#emitData(chunk);
       return true;
     }
+    if (this.#buffer === NO_CHUNKS) this.#buffer = [];
     this.#buffer.push(chunk);
     this.#buffered += chunk.byteLength;
     this.#wakeUp();
@@ -391,7 +396,7 @@ export class IncomingMessage extends EventEmitter {
   _dump(): boolean {
     if (!this._dumped) {
       this._dumped = true;
-      this.#buffer = [];
+      this.#buffer = NO_CHUNKS;
       this.#buffered = 0;
       this.#hooks.pull();
       this.removeAllListeners("data");
@@ -509,6 +514,7 @@ export class IncomingMessage extends EventEmitter {
   unshift(chunk: Uint8Array | string): void {
     const bytes = typeof chunk === "string" ? utf8Encode(chunk) : chunk;
     if (bytes.byteLength === 0) return;
+    if (this.#buffer === NO_CHUNKS) this.#buffer = [];
     this.#buffer.unshift(bytes);
     this.#buffered += bytes.byteLength;
   }
@@ -522,6 +528,7 @@ export class IncomingMessage extends EventEmitter {
   pipe<T extends PipeTarget>(dest: T, options?: { end?: boolean }): T {
     const src = this;
     const pipe: Pipe = { dest, waiting: false, cleanup };
+    if (this.#pipes === NO_PIPES) this.#pipes = [];
     this.#pipes.push(pipe);
 
     // Named `ondata`, as in Node: the npm `unpipe` helper looks for it.
@@ -714,7 +721,7 @@ export class IncomingMessage extends EventEmitter {
     this.destroyed = true;
     this.readable = false;
     if (error && !this.#error) this.#error = error;
-    this.#buffer = [];
+    this.#buffer = NO_CHUNKS;
     this.#buffered = 0;
     this.#wakeUp();
     // Node's IncomingMessage#_destroy.
