@@ -95,22 +95,23 @@ function scanFields(raw: readonly string[]): HeadFields {
   const f: HeadFields = { hosts: 0 };
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
+    // The usual spellings first: toLowerCase() allocates (and is slow on JSC).
     switch (name.length) {
       case 4:
-        if (name.toLowerCase() === "host") {
+        if (name === "Host" || name === "host" || name.toLowerCase() === "host") {
           f.hosts++;
           f.host = raw[i + 1];
         }
         break;
       case 6:
-        if (name.toLowerCase() === "expect") f.expect = f.expect === undefined ? raw[i + 1] : `${f.expect}, ${raw[i + 1]}`;
+        if (name === "Expect" || name.toLowerCase() === "expect") f.expect = f.expect === undefined ? raw[i + 1] : `${f.expect}, ${raw[i + 1]}`;
         break;
       case 14:
         // llhttp rejects a second Content-Length, so the first is the only one.
-        if (name.toLowerCase() === "content-length") f.contentLength ??= raw[i + 1];
+        if (name === "Content-Length" || name.toLowerCase() === "content-length") f.contentLength ??= raw[i + 1];
         break;
       case 17:
-        if (name.toLowerCase() === "transfer-encoding") {
+        if (name === "Transfer-Encoding" || name.toLowerCase() === "transfer-encoding") {
           f.transferEncoding = f.transferEncoding === undefined ? raw[i + 1] : `${f.transferEncoding}, ${raw[i + 1]}`;
         }
         break;
@@ -480,7 +481,7 @@ export class Connection implements ConnectionSink, MessageHooks {
         }
         const consumed = this.#parser.consumed;
         if (consumed >= chunk.byteLength) this.#pending.shift();
-        else this.#pending[0] = chunk.subarray(consumed);
+        else this.#pending[0] = new Uint8Array(chunk.buffer, chunk.byteOffset + consumed, chunk.byteLength - consumed);
 
         if (this.#parser.headJustCompleted) {
           this.#recv = next(RECEIVE, this.#recv, "head-complete");
