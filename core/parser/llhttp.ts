@@ -90,9 +90,50 @@ let inputBuffer: ArrayBufferLike | null = null;
 let inputOffset = 0;
 let inputLength = 0;
 const methodNames: string[] = [];
+// One view of wasm memory instead of one per execute(). Wasm memory grows only inside
+// malloc/llhttp_alloc (llhttp_execute allocates nothing), and growing detaches the old
+// buffer, so `memory()` remakes the view when the buffer changed.
+let mem8 = new Uint8Array(0);
+// Spans recorded by the callbacks during one execute(): [kind, wasm address, length] each.
+// Shared by every parser: only one executes at a time, and #materialize empties the list
+// before execute() returns.
+let spans = new Int32Array(3 * 64);
+let spanCount = 0;
+// Spans closer than this are decoded as one string and sliced (see #materialize). Between
+// spans of one head lie ": ", CRLF, or " HTTP/1.1" + CRLF after the URL; the bound keeps a
+// body between headers and trailers (or any other gap) from being decoded for nothing.
+const MAX_GAP = 64;
+// ASCII decodes the same as UTF-8 and as ISO-8859-1, and the engines' UTF-8 decoder is far
+// faster than building a string in JS. `ignoreBOM`: never swallow a leading EF BB BF (not
+// ASCII anyway, so the length check in decodeSpan sends it to the latin1 loop).
+const utf8Decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+// Below this many bytes a JS loop beats the decoder's per-call cost.
+const DECODER_MIN = 24;
+
+function memory(): Uint8Array {
+  const buffer = wasm!.memory.buffer;
+  if (mem8.buffer !== buffer) mem8 = new Uint8Array(buffer);
+  return mem8;
+}
+
+/**
+ * `mem[lo, hi)` as ISO-8859-1. Pure ASCII goes through the UTF-8 decoder: if any byte is
+ * 0x80 or above, the result is either shorter than the input (a valid multi-byte sequence)
+ * or holds U+FFFD (an invalid one; a real U+FFFD in the input is 3 bytes, so also shorter),
+ * and then the byte-exact latin1 loop decodes it instead. (TextDecoder("latin1") is
+ * windows-1252 and maps 0x80–0x9F elsewhere, so it is never used.)
+ */
+function decodeSpan(mem: Uint8Array, lo: number, hi: number): string {
+  const n = hi - lo;
+  if (n >= DECODER_MIN) {
+    const s = utf8Decoder.decode(mem.subarray(lo, hi));
+    if (s.length === n && s.indexOf("\uFFFD") === -1) return s;
+  }
+  return latin1Decode(mem, lo, hi);
+}
 
 function cString(ptr: number): string {
-  const mem = new Uint8Array(wasm!.memory.buffer);
+  const mem = memory();
   let end = ptr;
   while (mem[end] !== 0) end++;
   return latin1Decode(mem, ptr, end);
@@ -101,15 +142,13 @@ function cString(ptr: number): string {
 const imports = {
   env: {
     wasm_on_message_begin: (_p: number) => current!.onMessageBegin(),
-    wasm_on_url: (_p: number, at: number, len: number) => current!.onUrl(at - currentBase, len),
+    wasm_on_url: (_p: number, at: number, len: number) => current!.onUrl(at, len),
     wasm_on_status: () => 0,
-    wasm_on_header_field: (_p: number, at: number, len: number) =>
-      current!.onHeaderField(at - currentBase, len),
-    wasm_on_header_value: (_p: number, at: number, len: number) =>
-      current!.onHeaderValue(at - currentBase, len),
+    wasm_on_header_field: (_p: number, at: number, len: number) => current!.onHeaderField(at, len),
+    wasm_on_header_value: (_p: number, at: number, len: number) => current!.onHeaderValue(at, len),
     wasm_on_headers_complete: (p: number, _status: number, upgrade: number, keepAlive: number) =>
       current!.onHeadersComplete(p, upgrade === 1, keepAlive === 1),
-    wasm_on_body: (_p: number, at: number, len: number) => current!.onBody(at - currentBase, len),
+    wasm_on_body: (_p: number, at: number, len: number) => current!.onBody(at, len),
     wasm_on_message_complete: (_p: number) => current!.onMessageComplete(),
   },
 };
@@ -177,15 +216,14 @@ export type ExecuteResult =
  */
 export class RequestParser {
   #ptr: number;
-  #limits: ParserLimits;
   #headerBytes = 0;
   #urlBytes = 0;
   // 0: nothing yet, 1: last span was a field, 2: last span was a value.
   #span: 0 | 1 | 2 = 0;
   #fieldCount = 0;
-  #spans = new Int32Array(3 * 32);
-  #spanCount = 0;
   #trim = 0;
+  #maxHeaderSize: number;
+  #maxHeadersCount: number;
 
   /** Bytes of the last chunk that `execute()` used. */
   consumed = 0;
@@ -221,7 +259,8 @@ export class RequestParser {
 
   constructor(limits: ParserLimits) {
     const w = loadLlhttp();
-    this.#limits = limits;
+    this.#maxHeaderSize = limits.maxHeaderSize;
+    this.#maxHeadersCount = limits.maxHeadersCount;
     this.#ptr = w.llhttp_alloc(TYPE_REQUEST);
   }
 
@@ -246,15 +285,17 @@ export class RequestParser {
         inputSize = Math.ceil(len / 4096) * 4096;
         inputPtr = w.malloc(inputSize);
       }
-      new Uint8Array(w.memory.buffer, inputPtr, len).set(chunk);
+      memory().set(chunk, inputPtr);
       inputOwner = this;
       inputBuffer = chunk.buffer;
       inputOffset = chunk.byteOffset;
       inputLength = len;
       base = inputPtr;
     }
-    this.bodyChunks.length = 0;
+    if (this.bodyChunks.length !== 0) this.bodyChunks.length = 0;
     this.headJustCompleted = false;
+    // Nothing is left from an execute() that threw (an exception from acceptUpgrade).
+    spanCount = 0;
     let ret = this.#run(w, base, len, chunk);
     if (ret === HPE_PAUSED_UPGRADE && !this.#upgradeAccepted) {
       // An Upgrade we ignored: llhttp stops at the next message to let us switch; we stay on
@@ -262,7 +303,7 @@ export class RequestParser {
       w.llhttp_resume_after_upgrade(this.#ptr);
       ret = this.#run(w, base, len, chunk);
     }
-    this.#materialize(chunk);
+    if (spanCount !== 0 || this.#trim !== 0) this.#materialize();
     if (ret === HPE_OK) {
       this.consumed = len;
       return "ok";
@@ -364,10 +405,10 @@ export class RequestParser {
   #count(len: number, isUrl: boolean): number {
     this.#headerBytes += len;
     if (isUrl) this.#urlBytes += len;
-    if (this.#headerBytes > this.#limits.maxHeaderSize) {
+    if (this.#headerBytes > this.#maxHeaderSize) {
       // RFC 9112 §3: a request-target longer than the server will parse gets 414;
       // RFC 6585 §5: an oversized header section gets 431.
-      this.#limitError = this.#urlBytes > this.#limits.maxHeaderSize
+      this.#limitError = this.#urlBytes > this.#maxHeaderSize
         ? new RemoteProtocolError("HPE_URI_TOO_LONG", "URI too long", 414)
         : new RemoteProtocolError("HPE_HEADER_OVERFLOW", "Header overflow", 431);
       return -1;
@@ -385,7 +426,7 @@ export class RequestParser {
 
   /** @internal */
   onUrl(at: number, len: number): number {
-    this.#record(SPAN_URL, at, len);
+    record(SPAN_URL, at, len);
     return this.#count(len, true);
   }
 
@@ -398,8 +439,8 @@ export class RequestParser {
       this.#fieldCount++;
       this.#span = 1;
     }
-    if (this.#fieldCount > this.#limits.maxHeadersCount) flags |= SPAN_DROP;
-    this.#record(SPAN_FIELD | flags, at, len);
+    if (this.#fieldCount > this.#maxHeadersCount) flags |= SPAN_DROP;
+    record(SPAN_FIELD | flags, at, len);
     return this.#count(len, false);
   }
 
@@ -407,47 +448,53 @@ export class RequestParser {
   onHeaderValue(at: number, len: number): number {
     let flags = this.headComplete ? SPAN_TRAILER : 0;
     if (this.#span === 2) flags |= SPAN_CONTINUE;
-    if (this.#fieldCount > this.#limits.maxHeadersCount) flags |= SPAN_DROP;
+    if (this.#fieldCount > this.#maxHeadersCount) flags |= SPAN_DROP;
     this.#span = 2;
-    this.#record(SPAN_VALUE | flags, at, len);
+    record(SPAN_VALUE | flags, at, len);
     return this.#count(len, false);
   }
 
-  // Callbacks only record where the strings are; #materialize decodes them once execute()
-  // returns (fewer, larger string operations, and no work inside the wasm call).
-  #record(kind: number, at: number, len: number): void {
-    let spans = this.#spans;
-    const i = this.#spanCount * 3;
-    if (i + 3 > spans.length) {
-      const grown = new Int32Array(spans.length * 2);
-      grown.set(spans);
-      this.#spans = spans = grown;
-    }
-    spans[i] = kind;
-    spans[i + 1] = at;
-    spans[i + 2] = len;
-    this.#spanCount++;
-  }
-
-  #materialize(chunk: Uint8Array): void {
-    const n = this.#spanCount;
-    if (n > 0) {
-      const spans = this.#spans;
-      for (let k = 0; k < n * 3; k += 3) {
-        const kind = spans[k];
-        const at = spans[k + 1];
-        const text = latin1Decode(chunk, at, at + spans[k + 2]);
-        const type = kind & SPAN_TYPE;
-        if (type === SPAN_URL) {
+  /**
+   * Turn the spans recorded during execute() into `url`, `rawHeaders` and `rawTrailers`.
+   * Callbacks only record where the strings are, so nothing is decoded inside the wasm call;
+   * here spans that lie close together in memory (a whole head, usually) are decoded as one
+   * string and sliced, which is one decoder call instead of one per name and value (slices
+   * of 13+ characters share the decoded string in V8 instead of copying).
+   */
+  #materialize(): void {
+    const n = spanCount * 3;
+    if (n !== 0) {
+      const mem = memory();
+      const list = spans;
+      let region = "";
+      let lo = 0;
+      let hi = -1;
+      for (let k = 0; k < n; k += 3) {
+        const kind = list[k];
+        const at = list[k + 1];
+        const len = list[k + 2];
+        if (kind & SPAN_DROP) continue;
+        if (at < lo || at + len > hi) {
+          // A new region: this span and the following ones that lie within MAX_GAP.
+          lo = at;
+          hi = at + len;
+          for (let j = k + 3; j < n; j += 3) {
+            const next = list[j + 1];
+            if (next < hi || next - hi > MAX_GAP) break;
+            hi = next + list[j + 2];
+          }
+          region = decodeSpan(mem, lo, hi);
+        }
+        const text = len === hi - lo ? region : region.substring(at - lo, at - lo + len);
+        if ((kind & SPAN_TYPE) === SPAN_URL) {
           this.url += text;
           continue;
         }
-        if (kind & SPAN_DROP) continue;
-        const list = kind & SPAN_TRAILER ? this.rawTrailers : this.rawHeaders;
-        if (kind & SPAN_CONTINUE) list[list.length - 1] += text;
-        else list.push(text);
+        const out = kind & SPAN_TRAILER ? this.rawTrailers : this.rawHeaders;
+        if (kind & SPAN_CONTINUE) out[out.length - 1] += text;
+        else out.push(text);
       }
-      this.#spanCount = 0;
+      spanCount = 0;
     }
     if (this.#trim & TRIM_HEADERS) trimValues(this.rawHeaders);
     if (this.#trim & TRIM_TRAILERS) trimValues(this.rawTrailers);
@@ -482,7 +529,8 @@ export class RequestParser {
 
   /** @internal */
   onBody(at: number, len: number): number {
-    this.bodyChunks.push(currentChunk!.subarray(at, at + len));
+    const start = at - currentBase;
+    this.bodyChunks.push(currentChunk!.subarray(start, start + len));
     return 0;
   }
 
@@ -494,6 +542,20 @@ export class RequestParser {
     if (this.#upgradeAccepted) return 0;
     return HPE_PAUSED;
   }
+}
+
+function record(kind: number, at: number, len: number): void {
+  let list = spans;
+  const i = spanCount * 3;
+  if (i + 3 > list.length) {
+    const grown = new Int32Array(list.length * 2);
+    grown.set(list);
+    spans = list = grown;
+  }
+  list[i] = kind;
+  list[i + 1] = at;
+  list[i + 2] = len;
+  spanCount++;
 }
 
 // RFC 9110 §5.5: a field value does not include leading or trailing whitespace. llhttp
