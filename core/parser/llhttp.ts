@@ -36,8 +36,9 @@ const SPAN_VALUE = 2;
 const SPAN_TRAILER = 4;
 const SPAN_CONTINUE = 8;
 const SPAN_DROP = 16;
-const TRIM_HEADERS = 1;
-const TRIM_TRAILERS = 2;
+// Sections, as bits of #complete ("now whole") and #ws ("a value span ended in SP/HTAB").
+const HEADERS = 1;
+const TRAILERS = 2;
 // Placeholder while idle; #startMessage() installs fresh arrays before anything is pushed.
 const NONE: string[] = [];
 const METHOD_CONNECT = 5;
@@ -90,9 +91,9 @@ let inputBuffer: ArrayBufferLike | null = null;
 let inputOffset = 0;
 let inputLength = 0;
 const methodNames: string[] = [];
-// One view of wasm memory instead of one per execute(). Wasm memory grows only inside
-// malloc/llhttp_alloc (llhttp_execute allocates nothing), and growing detaches the old
-// buffer, so `memory()` remakes the view when the buffer changed.
+// One view of wasm memory instead of one per execute(). Growing wasm memory detaches the old
+// ArrayBuffer, and a view of a detached buffer has length 0, so `memory()` remakes the view
+// then (cheaper than comparing with `memory.buffer`, a getter call, on every use).
 let mem8 = new Uint8Array(0);
 // Spans recorded by the callbacks during one execute(): [kind, wasm address, length] each.
 // Shared by every parser: only one executes at a time, and #materialize empties the list
@@ -111,8 +112,7 @@ const utf8Decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const DECODER_MIN = 24;
 
 function memory(): Uint8Array {
-  const buffer = wasm!.memory.buffer;
-  if (mem8.buffer !== buffer) mem8 = new Uint8Array(buffer);
+  if (mem8.byteLength === 0) mem8 = new Uint8Array(wasm!.memory.buffer);
   return mem8;
 }
 
@@ -221,7 +221,8 @@ export class RequestParser {
   // 0: nothing yet, 1: last span was a field, 2: last span was a value.
   #span: 0 | 1 | 2 = 0;
   #fieldCount = 0;
-  #trim = 0;
+  #complete = 0;
+  #ws = 0;
   #maxHeaderSize: number;
   #maxHeadersCount: number;
 
@@ -303,7 +304,8 @@ export class RequestParser {
       w.llhttp_resume_after_upgrade(this.#ptr);
       ret = this.#run(w, base, len, chunk);
     }
-    if (spanCount !== 0 || this.#trim !== 0) this.#materialize();
+    if (spanCount !== 0) this.#materialize();
+    if (this.#complete !== 0) this.#trimValues();
     if (ret === HPE_OK) {
       this.consumed = len;
       return "ok";
@@ -400,6 +402,7 @@ export class RequestParser {
     this.#fieldCount = 0;
     this.#headerBytes = 0;
     this.#urlBytes = 0;
+    this.#ws = 0;
   }
 
   #count(len: number, isUrl: boolean): number {
@@ -486,9 +489,14 @@ export class RequestParser {
           region = decodeSpan(mem, lo, hi);
         }
         const text = len === hi - lo ? region : region.substring(at - lo, at - lo + len);
-        if ((kind & SPAN_TYPE) === SPAN_URL) {
+        const type = kind & SPAN_TYPE;
+        if (type === SPAN_URL) {
           this.url += text;
           continue;
+        }
+        if (type === SPAN_VALUE && len !== 0) {
+          const last = mem[at + len - 1];
+          if (last === 0x20 || last === 0x09) this.#ws |= kind & SPAN_TRAILER ? TRAILERS : HEADERS;
         }
         const out = kind & SPAN_TRAILER ? this.rawTrailers : this.rawHeaders;
         if (kind & SPAN_CONTINUE) out[out.length - 1] += text;
@@ -496,9 +504,18 @@ export class RequestParser {
       }
       spanCount = 0;
     }
-    if (this.#trim & TRIM_HEADERS) trimValues(this.rawHeaders);
-    if (this.#trim & TRIM_TRAILERS) trimValues(this.rawTrailers);
-    this.#trim = 0;
+  }
+
+  // RFC 9110 §5.5: a field value does not include leading or trailing whitespace. llhttp
+  // skips the leading OWS but leaves trailing OWS in the value span, so values are trimmed
+  // once their section is whole (a value's spans may arrive over several chunks), and only
+  // in sections where #materialize saw a value span end in SP or HTAB.
+  #trimValues(): void {
+    const due = this.#complete & this.#ws;
+    if (due & HEADERS) trimValues(this.rawHeaders);
+    if (due & TRAILERS) trimValues(this.rawTrailers);
+    this.#ws &= ~this.#complete;
+    this.#complete = 0;
   }
 
   /** @internal */
@@ -510,7 +527,7 @@ export class RequestParser {
     this.versionMinor = w.llhttp_get_http_minor(p);
     this.shouldKeepAlive = keepAlive;
     this.upgrade = upgrade;
-    this.#trim |= TRIM_HEADERS;
+    this.#complete |= HEADERS;
     if (upgrade && this.acceptUpgrade(m === METHOD_CONNECT)) {
       this.#upgradeAccepted = true;
       this.headComplete = true;
@@ -536,7 +553,7 @@ export class RequestParser {
 
   /** @internal */
   onMessageComplete(): number {
-    this.#trim |= TRIM_TRAILERS;
+    this.#complete |= TRAILERS;
     this.headComplete = false;
     // A taken upgrade stops with HPE_PAUSED_UPGRADE right after this.
     if (this.#upgradeAccepted) return 0;
@@ -558,8 +575,6 @@ function record(kind: number, at: number, len: number): void {
   spanCount++;
 }
 
-// RFC 9110 §5.5: a field value does not include leading or trailing whitespace. llhttp
-// skips the leading OWS; the trailing OWS (SP / HTAB) is removed here, once the value is whole.
 function trimValues(list: string[]): void {
   for (let i = 1; i < list.length; i += 2) {
     const v = list[i];
