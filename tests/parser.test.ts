@@ -159,3 +159,35 @@ test("headers past maxHeadersCount are parsed and dropped, in heads and across c
     p.free();
   }
 });
+
+test("a chunk big enough to grow wasm memory: heads before and after it decode from the grown memory", () => {
+  const p = new RequestParser({ maxHeaderSize: 16384, maxHeadersCount: 2000 });
+  const small = enc("GET /before HTTP/1.1\r\nHost: a\r\nX-Long-Enough-Name: some value\r\n\r\n");
+  assert.equal(p.execute(small), "complete");
+  assert.deepEqual(p.rawHeaders, ["Host", "a", "X-Long-Enough-Name", "some value"]);
+  p.resume();
+  // 8 MiB in one chunk: the input buffer is reallocated, so wasm memory grows and every
+  // earlier view of it is detached.
+  const body = 8 * 1024 * 1024;
+  const big = new Uint8Array(body + 100);
+  const head = enc(`POST /big HTTP/1.1\r\nHost: b\r\nContent-Length: ${body}\r\n\r\n`);
+  big.set(head);
+  assert.equal(p.execute(big.subarray(0, head.byteLength + body)), "complete");
+  assert.equal(p.url, "/big");
+  assert.deepEqual(p.rawHeaders, ["Host", "b", "Content-Length", String(body)]);
+  p.resume();
+  assert.equal(p.execute(enc("GET /after HTTP/1.1\r\nHost: c\r\nX-Another-Long-Name: another value \r\n\r\n")), "complete");
+  assert.equal(p.url, "/after");
+  assert.deepEqual(p.rawHeaders, ["Host", "c", "X-Another-Long-Name", "another value"]);
+  p.free();
+});
+
+test("trailers split anywhere are joined and trimmed like headers", () => {
+  const input = "POST /t HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nT-One: 1 \r\nT-Long-Trailer-Name: two  \t\r\n\r\n";
+  const bytes = enc(input);
+  const whole = parseAll([bytes]) as Parsed[];
+  assert.deepEqual(whole[0].trailers, ["T-One", "1", "T-Long-Trailer-Name", "two"]);
+  for (let i = 1; i < bytes.length; i++) {
+    assert.deepEqual(parseAll([bytes.slice(0, i), bytes.slice(i)]), whole, `split at ${i}`);
+  }
+});
