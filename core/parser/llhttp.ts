@@ -88,9 +88,10 @@ let inputBuffer: ArrayBufferLike | null = null;
 let inputOffset = 0;
 let inputLength = 0;
 const methodNames: string[] = [];
-// One view of wasm memory instead of one per execute(). Growing wasm memory detaches the old
-// ArrayBuffer, and a view of a detached buffer has length 0, so `memory()` remakes the view
-// then (cheaper than comparing with `memory.buffer`, a getter call, on every use).
+// One view of wasm memory (and its buffer) instead of one per execute(). Growing wasm memory
+// (malloc of a bigger input buffer) detaches the old ArrayBuffer, and a view of a detached
+// buffer has length 0, so `memory()` remakes both then: cheaper than comparing with
+// `memory.buffer`, a getter call, on every use.
 let mem8 = new Uint8Array(0);
 let memBuffer: ArrayBufferLike = mem8.buffer;
 // Spans recorded by the callbacks during one execute(): [kind, wasm address, length] each.
@@ -114,7 +115,8 @@ const MAX_GAP = 64;
 // faster than building a string in JS. `ignoreBOM`: never swallow a leading EF BB BF (not
 // ASCII anyway, so the length check in decodeSpan sends it to the latin1 loop).
 const utf8Decoder = new TextDecoder("utf-8", { ignoreBOM: true });
-// Below this many bytes a JS loop beats the decoder's per-call cost.
+// Below this many bytes the byte loop beats the decoder's fixed cost per call (measured on
+// ASCII: the decoder wins from ~16 bytes on Node 20, ~32 on Deno 2.9, at any size on Bun 1.4).
 const DECODER_MIN = 24;
 
 function memory(): Uint8Array {
@@ -459,14 +461,6 @@ export class RequestParser {
     return -1;
   }
 
-  // ---- callbacks from wasm: record only -------------------------------------------------
-
-  /** @internal */
-  onMessageBegin(): number {
-    this.#startMessage();
-    return 0;
-  }
-
   /**
    * Turn the spans recorded during execute() into `url`, `rawHeaders` and `rawTrailers`.
    * Callbacks only record where the strings are, so nothing is decoded inside the wasm call;
@@ -551,6 +545,14 @@ export class RequestParser {
     if (due & TRAILERS) trimValues(this.rawTrailers);
     this.#ws &= ~this.#complete;
     this.#complete = 0;
+  }
+
+  // ---- callbacks from wasm: record only -------------------------------------------------
+
+  /** @internal */
+  onMessageBegin(): number {
+    this.#startMessage();
+    return 0;
   }
 
   /** @internal */
