@@ -118,3 +118,76 @@ test("the SIMD build is used where the engine supports it", () => {
   new RequestParser({ maxHeaderSize: 1, maxHeadersCount: 1 }).free();
   assert.equal(llhttpBuild, "simd");
 });
+
+test("heads with bytes 0x80–0xFF decode byte for byte as latin1, whatever UTF-8 would make of them", () => {
+  // Long enough that the head goes through the fast (ASCII-only) decoder first: valid UTF-8
+  // (é, U+FFFD, a BOM), lone continuation bytes and windows-1252's 0x80–0x9F must all come
+  // out as one code unit per byte. (llhttp rejects such bytes in the URL and in names.)
+  const values = ["caf\xc3\xa9 au lait, s'il vous pla\xc3\xaet", "\xef\xbf\xbd replacement", "\xef\xbb\xbfbom first",
+    "lone \x80\x81\x8d\x9f\xa0\xff bytes here", "plain ascii value that is long enough"];
+  const head = `GET /a/long/enough/path?q=1 HTTP/1.1\r\nHost: a\r\n${values.map((v, i) => `X-V${i}: ${v}\r\n`).join("")}\r\n`;
+  const expectRaw = ["Host", "a", ...values.flatMap((v, i) => [`X-V${i}`, v])];
+  const bytes = enc(head);
+  const whole = parseAll([bytes]) as Parsed[];
+  assert.equal(whole[0].url, "/a/long/enough/path?q=1");
+  assert.deepEqual(whole[0].raw, expectRaw);
+  for (let i = 1; i < bytes.length; i += 7) {
+    assert.deepEqual(parseAll([bytes.slice(0, i), bytes.slice(i)]), whole, `split at ${i}`);
+  }
+});
+
+test("a body between headers and trailers is not part of any header string", () => {
+  const body = "x".repeat(5000);
+  const input = `POST /t HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n` +
+    "2\r\nyz\r\n0\r\nT-One: 1\r\nT-Two: two  \r\n\r\n";
+  const r = parseAll([enc(input)]) as Parsed[];
+  assert.deepEqual(r[0].raw, ["Host", "a", "Transfer-Encoding", "chunked"]);
+  assert.deepEqual(r[0].trailers, ["T-One", "1", "T-Two", "two"]);
+  assert.equal(r[0].body, `${body}yz`);
+});
+
+test("headers past maxHeadersCount are parsed and dropped, in heads and across chunks", () => {
+  const input = `GET / HTTP/1.1\r\n${Array.from({ length: 6 }, (_, i) => `Name-${i}: value number ${i}\r\n`).join("")}\r\n`;
+  const bytes = enc(input);
+  for (let i = 0; i < bytes.length; i += 5) {
+    const p = new RequestParser({ maxHeaderSize: 16384, maxHeadersCount: 3 });
+    const pieces = i === 0 ? [bytes] : [bytes.subarray(0, i), bytes.subarray(i)];
+    let result = "";
+    for (const piece of pieces) result = p.execute(piece);
+    assert.equal(result, "complete");
+    assert.deepEqual(p.rawHeaders, ["Name-0", "value number 0", "Name-1", "value number 1", "Name-2", "value number 2"]);
+    p.free();
+  }
+});
+
+test("a chunk big enough to grow wasm memory: heads before and after it decode from the grown memory", () => {
+  const p = new RequestParser({ maxHeaderSize: 16384, maxHeadersCount: 2000 });
+  const small = enc("GET /before HTTP/1.1\r\nHost: a\r\nX-Long-Enough-Name: some value\r\n\r\n");
+  assert.equal(p.execute(small), "complete");
+  assert.deepEqual(p.rawHeaders, ["Host", "a", "X-Long-Enough-Name", "some value"]);
+  p.resume();
+  // 8 MiB in one chunk: the input buffer is reallocated, so wasm memory grows and every
+  // earlier view of it is detached.
+  const body = 8 * 1024 * 1024;
+  const big = new Uint8Array(body + 100);
+  const head = enc(`POST /big HTTP/1.1\r\nHost: b\r\nContent-Length: ${body}\r\n\r\n`);
+  big.set(head);
+  assert.equal(p.execute(big.subarray(0, head.byteLength + body)), "complete");
+  assert.equal(p.url, "/big");
+  assert.deepEqual(p.rawHeaders, ["Host", "b", "Content-Length", String(body)]);
+  p.resume();
+  assert.equal(p.execute(enc("GET /after HTTP/1.1\r\nHost: c\r\nX-Another-Long-Name: another value \r\n\r\n")), "complete");
+  assert.equal(p.url, "/after");
+  assert.deepEqual(p.rawHeaders, ["Host", "c", "X-Another-Long-Name", "another value"]);
+  p.free();
+});
+
+test("trailers split anywhere are joined and trimmed like headers", () => {
+  const input = "POST /t HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nT-One: 1 \r\nT-Long-Trailer-Name: two  \t\r\n\r\n";
+  const bytes = enc(input);
+  const whole = parseAll([bytes]) as Parsed[];
+  assert.deepEqual(whole[0].trailers, ["T-One", "1", "T-Long-Trailer-Name", "two"]);
+  for (let i = 1; i < bytes.length; i++) {
+    assert.deepEqual(parseAll([bytes.slice(0, i), bytes.slice(i)]), whole, `split at ${i}`);
+  }
+});

@@ -28,16 +28,14 @@ const HPE_PAUSED = 21;
 const HPE_PAUSED_UPGRADE = 22;
 const HPE_USER = 24;
 const TYPE_REQUEST = 1;
-// Span records: the low bits say what the bytes are, the flags how they join.
-const SPAN_TYPE = 3;
+// What a recorded span is. (Whether it continues the previous one, belongs to the trailers
+// or is over maxHeadersCount is worked out by #materialize, not in the callbacks.)
 const SPAN_URL = 0;
 const SPAN_FIELD = 1;
 const SPAN_VALUE = 2;
-const SPAN_TRAILER = 4;
-const SPAN_CONTINUE = 8;
-const SPAN_DROP = 16;
-const TRIM_HEADERS = 1;
-const TRIM_TRAILERS = 2;
+// Sections, as bits of #complete ("now whole") and #ws ("a value span ended in SP/HTAB").
+const HEADERS = 1;
+const TRAILERS = 2;
 // Placeholder while idle; #startMessage() installs fresh arrays before anything is pushed.
 const NONE: string[] = [];
 const METHOD_CONNECT = 5;
@@ -90,26 +88,101 @@ let inputBuffer: ArrayBufferLike | null = null;
 let inputOffset = 0;
 let inputLength = 0;
 const methodNames: string[] = [];
+// One view of wasm memory (and its buffer) instead of one per execute(). Growing wasm memory
+// (malloc of a bigger input buffer) detaches the old ArrayBuffer, and a view of a detached
+// buffer has length 0, so `memory()` remakes both then: cheaper than comparing with
+// `memory.buffer`, a getter call, on every use.
+let mem8 = new Uint8Array(0);
+let memBuffer: ArrayBufferLike = mem8.buffer;
+// Spans recorded by the callbacks during one execute(): [kind, wasm address, length] each.
+// Shared by every parser: only one executes at a time, and #materialize empties the list
+// before execute() returns.
+let spans = new Int32Array(3 * 64);
+// Ints used in `spans` (3 per span).
+let spanCount = 0;
+// Where in `spans` the head ended during this execute(), or -1; the spans after it are trailers.
+let headEnd = -1;
+// The header-size count of the parser that is executing: kept here during llhttp_execute so
+// the span callbacks touch no object (loaded and stored back by #run).
+let headerBytes = 0;
+let urlBytes = 0;
+let maxHeaderSize = 0;
+// Spans closer than this are decoded as one string and sliced (see #materialize). Between
+// spans of one head lie ": ", CRLF, or " HTTP/1.1" + CRLF after the URL; the bound keeps a
+// body between headers and trailers (or any other gap) from being decoded for nothing.
+const MAX_GAP = 64;
+// ASCII decodes the same as UTF-8 and as ISO-8859-1, and the engines' UTF-8 decoder is far
+// faster than building a string in JS. `ignoreBOM`: never swallow a leading EF BB BF (not
+// ASCII anyway, so the length check in decodeSpan sends it to the latin1 loop).
+const utf8Decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+// Below this many bytes the byte loop beats the decoder's fixed cost per call (measured on
+// ASCII: the decoder wins from ~16 bytes on Node 20, ~32 on Deno 2.9, at any size on Bun 1.4).
+const DECODER_MIN = 24;
+
+function memory(): Uint8Array {
+  if (mem8.byteLength === 0) {
+    memBuffer = wasm!.memory.buffer;
+    mem8 = new Uint8Array(memBuffer);
+  }
+  return mem8;
+}
+
+/**
+ * `mem[lo, hi)` as ISO-8859-1. Pure ASCII goes through the UTF-8 decoder: if any byte is
+ * 0x80 or above, the result is either shorter than the input (a valid multi-byte sequence)
+ * or holds U+FFFD (an invalid one; a real U+FFFD in the input is 3 bytes, so also shorter),
+ * and then the byte-exact latin1 loop decodes it instead. (TextDecoder("latin1") is
+ * windows-1252 and maps 0x80–0x9F elsewhere, so it is never used.)
+ */
+function decodeSpan(mem: Uint8Array, lo: number, hi: number): string {
+  const n = hi - lo;
+  if (n >= DECODER_MIN) {
+    // A new view, not mem.subarray(): no species lookup (measurably cheaper on V8).
+    const s = utf8Decoder.decode(new Uint8Array(memBuffer, lo, n));
+    if (s.length === n && s.indexOf("\uFFFD") === -1) return s;
+  }
+  return latin1Decode(mem, lo, hi);
+}
 
 function cString(ptr: number): string {
-  const mem = new Uint8Array(wasm!.memory.buffer);
+  const mem = memory();
   let end = ptr;
   while (mem[end] !== 0) end++;
   return latin1Decode(mem, ptr, end);
 }
 
+/**
+ * Append a span to `spans`, count its bytes against maxHeaderSize. Called for every URL, name
+ * and value piece, so it does the least it can: which span continues which, which are
+ * trailers and which are over maxHeadersCount is decided once, after execute (#materialize).
+ */
+function record(kind: number, at: number, len: number): number {
+  let list = spans;
+  const i = spanCount;
+  if (i === list.length) {
+    const grown = new Int32Array(i * 2);
+    grown.set(list);
+    spans = list = grown;
+  }
+  list[i] = kind;
+  list[i + 1] = at;
+  list[i + 2] = len;
+  spanCount = i + 3;
+  headerBytes += len;
+  if (kind === SPAN_URL) urlBytes += len;
+  return headerBytes > maxHeaderSize ? current!.overLimit() : 0;
+}
+
 const imports = {
   env: {
     wasm_on_message_begin: (_p: number) => current!.onMessageBegin(),
-    wasm_on_url: (_p: number, at: number, len: number) => current!.onUrl(at - currentBase, len),
+    wasm_on_url: (_p: number, at: number, len: number) => record(SPAN_URL, at, len),
     wasm_on_status: () => 0,
-    wasm_on_header_field: (_p: number, at: number, len: number) =>
-      current!.onHeaderField(at - currentBase, len),
-    wasm_on_header_value: (_p: number, at: number, len: number) =>
-      current!.onHeaderValue(at - currentBase, len),
+    wasm_on_header_field: (_p: number, at: number, len: number) => record(SPAN_FIELD, at, len),
+    wasm_on_header_value: (_p: number, at: number, len: number) => record(SPAN_VALUE, at, len),
     wasm_on_headers_complete: (p: number, _status: number, upgrade: number, keepAlive: number) =>
       current!.onHeadersComplete(p, upgrade === 1, keepAlive === 1),
-    wasm_on_body: (_p: number, at: number, len: number) => current!.onBody(at - currentBase, len),
+    wasm_on_body: (_p: number, at: number, len: number) => current!.onBody(at, len),
     wasm_on_message_complete: (_p: number) => current!.onMessageComplete(),
   },
 };
@@ -177,15 +250,15 @@ export type ExecuteResult =
  */
 export class RequestParser {
   #ptr: number;
-  #limits: ParserLimits;
   #headerBytes = 0;
   #urlBytes = 0;
   // 0: nothing yet, 1: last span was a field, 2: last span was a value.
   #span: 0 | 1 | 2 = 0;
   #fieldCount = 0;
-  #spans = new Int32Array(3 * 32);
-  #spanCount = 0;
-  #trim = 0;
+  #complete = 0;
+  #ws = 0;
+  #maxHeaderSize: number;
+  #maxHeadersCount: number;
 
   /** Bytes of the last chunk that `execute()` used. */
   consumed = 0;
@@ -221,7 +294,8 @@ export class RequestParser {
 
   constructor(limits: ParserLimits) {
     const w = loadLlhttp();
-    this.#limits = limits;
+    this.#maxHeaderSize = limits.maxHeaderSize;
+    this.#maxHeadersCount = limits.maxHeadersCount;
     this.#ptr = w.llhttp_alloc(TYPE_REQUEST);
   }
 
@@ -246,15 +320,21 @@ export class RequestParser {
         inputSize = Math.ceil(len / 4096) * 4096;
         inputPtr = w.malloc(inputSize);
       }
-      new Uint8Array(w.memory.buffer, inputPtr, len).set(chunk);
+      memory().set(chunk, inputPtr);
       inputOwner = this;
       inputBuffer = chunk.buffer;
       inputOffset = chunk.byteOffset;
       inputLength = len;
       base = inputPtr;
     }
-    this.bodyChunks.length = 0;
+    if (this.bodyChunks.length !== 0) this.bodyChunks.length = 0;
     this.headJustCompleted = false;
+    // Nothing is left from an execute() that threw (an exception from acceptUpgrade).
+    spanCount = 0;
+    headEnd = -1;
+    // Spans of this execute() are trailers from the start if the head was already complete
+    // (read now: on_message_complete clears headComplete during the run).
+    const inTrailers = this.headComplete;
     let ret = this.#run(w, base, len, chunk);
     if (ret === HPE_PAUSED_UPGRADE && !this.#upgradeAccepted) {
       // An Upgrade we ignored: llhttp stops at the next message to let us switch; we stay on
@@ -262,7 +342,8 @@ export class RequestParser {
       w.llhttp_resume_after_upgrade(this.#ptr);
       ret = this.#run(w, base, len, chunk);
     }
-    this.#materialize(chunk);
+    if (spanCount !== 0 || headEnd !== -1) this.#materialize(inTrailers);
+    if (this.#complete !== 0) this.#trimValues();
     if (ret === HPE_OK) {
       this.consumed = len;
       return "ok";
@@ -280,11 +361,16 @@ export class RequestParser {
     current = this;
     currentChunk = chunk;
     currentBase = base;
+    headerBytes = this.#headerBytes;
+    urlBytes = this.#urlBytes;
+    maxHeaderSize = this.#maxHeaderSize;
     try {
       return w.llhttp_execute(this.#ptr, base, len);
     } finally {
       current = null;
       currentChunk = null;
+      this.#headerBytes = headerBytes;
+      this.#urlBytes = urlBytes;
     }
   }
 
@@ -359,20 +445,106 @@ export class RequestParser {
     this.#fieldCount = 0;
     this.#headerBytes = 0;
     this.#urlBytes = 0;
+    // Also the running count, when called from on_message_begin inside llhttp_execute.
+    headerBytes = 0;
+    urlBytes = 0;
+    this.#ws = 0;
   }
 
-  #count(len: number, isUrl: boolean): number {
-    this.#headerBytes += len;
-    if (isUrl) this.#urlBytes += len;
-    if (this.#headerBytes > this.#limits.maxHeaderSize) {
-      // RFC 9112 §3: a request-target longer than the server will parse gets 414;
-      // RFC 6585 §5: an oversized header section gets 431.
-      this.#limitError = this.#urlBytes > this.#limits.maxHeaderSize
-        ? new RemoteProtocolError("HPE_URI_TOO_LONG", "URI too long", 414)
-        : new RemoteProtocolError("HPE_HEADER_OVERFLOW", "Header overflow", 431);
-      return -1;
+  /** @internal From `record`, when the head grew past maxHeaderSize: stop llhttp. */
+  overLimit(): number {
+    // RFC 9112 §3: a request-target longer than the server will parse gets 414;
+    // RFC 6585 §5: an oversized header section gets 431.
+    this.#limitError = urlBytes > this.#maxHeaderSize
+      ? new RemoteProtocolError("HPE_URI_TOO_LONG", "URI too long", 414)
+      : new RemoteProtocolError("HPE_HEADER_OVERFLOW", "Header overflow", 431);
+    return -1;
+  }
+
+  /**
+   * Turn the spans recorded during execute() into `url`, `rawHeaders` and `rawTrailers`.
+   * Callbacks only record where the strings are, so nothing is decoded inside the wasm call;
+   * here spans that lie close together in memory (a whole head, usually) are decoded as one
+   * string and sliced, which is one decoder call instead of one per name and value (slices
+   * of 13+ characters share the decoded string in V8 instead of copying).
+   */
+  #materialize(inTrailers: boolean): void {
+    const n = spanCount;
+    const mem = memory();
+    const list = spans;
+    const maxCount = this.#maxHeadersCount;
+    // Which span the last one was (0 none, 1 field, 2 value), and how many fields so far:
+    // a field span after a field span is the same name continued from the last chunk.
+    let last = this.#span;
+    let fields = this.#fieldCount;
+    let trailers = inTrailers;
+    let out = trailers ? this.rawTrailers : this.rawHeaders;
+    let region = "";
+    let lo = 0;
+    let hi = -1;
+    for (let k = 0; k < n; k += 3) {
+      if (k === headEnd) {
+        // The head ended here: what follows are trailers, counted from zero.
+        last = 0;
+        fields = 0;
+        trailers = true;
+        out = this.rawTrailers;
+      }
+      const type = list[k];
+      const at = list[k + 1];
+      const len = list[k + 2];
+      let more = false;
+      if (type === SPAN_FIELD) {
+        if (last === 1) more = true;
+        else fields++;
+      } else if (type === SPAN_VALUE) {
+        more = last === 2;
+      }
+      last = type as 0 | 1 | 2;
+      if (type !== SPAN_URL && fields > maxCount) continue;
+      if (at < lo || at + len > hi) {
+        // A new region: this span and the following ones that lie within MAX_GAP.
+        lo = at;
+        hi = at + len;
+        for (let j = k + 3; j < n; j += 3) {
+          const next = list[j + 1];
+          if (next < hi || next - hi > MAX_GAP) break;
+          hi = next + list[j + 2];
+        }
+        region = decodeSpan(mem, lo, hi);
+      }
+      const text = len === hi - lo ? region : region.substring(at - lo, at - lo + len);
+      if (type === SPAN_URL) {
+        this.url += text;
+        continue;
+      }
+      if (type === SPAN_VALUE && len !== 0) {
+        const end = mem[at + len - 1];
+        if (end === 0x20 || end === 0x09) this.#ws |= trailers ? TRAILERS : HEADERS;
+      }
+      if (more) out[out.length - 1] += text;
+      else out.push(text);
     }
-    return 0;
+    if (headEnd === n) {
+      last = 0;
+      fields = 0;
+    }
+    this.#span = last;
+    this.#fieldCount = fields;
+    spanCount = 0;
+    headEnd = -1;
+  }
+
+  // RFC 9110 §5.5: a field value does not include leading or trailing whitespace. llhttp
+  // skips the leading OWS but leaves trailing OWS in the value span, so values are trimmed
+  // once their section is whole (a value's spans may arrive over several chunks), and only
+  // in sections where #materialize saw a value span end in SP or HTAB.
+  #trimValues(): void {
+    const due = this.#complete & this.#ws;
+    if (due & HEADERS) trimValues(this.rawHeaders);
+    if (due & TRAILERS) trimValues(this.rawTrailers);
+    this.#ws &= ~this.#complete;
+    this.#complete = 0;
   }
 
   // ---- callbacks from wasm: record only -------------------------------------------------
@@ -384,77 +556,6 @@ export class RequestParser {
   }
 
   /** @internal */
-  onUrl(at: number, len: number): number {
-    this.#record(SPAN_URL, at, len);
-    return this.#count(len, true);
-  }
-
-  /** @internal */
-  onHeaderField(at: number, len: number): number {
-    let flags = this.headComplete ? SPAN_TRAILER : 0;
-    if (this.#span === 1) {
-      flags |= SPAN_CONTINUE; // the same field, continued in a new chunk
-    } else {
-      this.#fieldCount++;
-      this.#span = 1;
-    }
-    if (this.#fieldCount > this.#limits.maxHeadersCount) flags |= SPAN_DROP;
-    this.#record(SPAN_FIELD | flags, at, len);
-    return this.#count(len, false);
-  }
-
-  /** @internal */
-  onHeaderValue(at: number, len: number): number {
-    let flags = this.headComplete ? SPAN_TRAILER : 0;
-    if (this.#span === 2) flags |= SPAN_CONTINUE;
-    if (this.#fieldCount > this.#limits.maxHeadersCount) flags |= SPAN_DROP;
-    this.#span = 2;
-    this.#record(SPAN_VALUE | flags, at, len);
-    return this.#count(len, false);
-  }
-
-  // Callbacks only record where the strings are; #materialize decodes them once execute()
-  // returns (fewer, larger string operations, and no work inside the wasm call).
-  #record(kind: number, at: number, len: number): void {
-    let spans = this.#spans;
-    const i = this.#spanCount * 3;
-    if (i + 3 > spans.length) {
-      const grown = new Int32Array(spans.length * 2);
-      grown.set(spans);
-      this.#spans = spans = grown;
-    }
-    spans[i] = kind;
-    spans[i + 1] = at;
-    spans[i + 2] = len;
-    this.#spanCount++;
-  }
-
-  #materialize(chunk: Uint8Array): void {
-    const n = this.#spanCount;
-    if (n > 0) {
-      const spans = this.#spans;
-      for (let k = 0; k < n * 3; k += 3) {
-        const kind = spans[k];
-        const at = spans[k + 1];
-        const text = latin1Decode(chunk, at, at + spans[k + 2]);
-        const type = kind & SPAN_TYPE;
-        if (type === SPAN_URL) {
-          this.url += text;
-          continue;
-        }
-        if (kind & SPAN_DROP) continue;
-        const list = kind & SPAN_TRAILER ? this.rawTrailers : this.rawHeaders;
-        if (kind & SPAN_CONTINUE) list[list.length - 1] += text;
-        else list.push(text);
-      }
-      this.#spanCount = 0;
-    }
-    if (this.#trim & TRIM_HEADERS) trimValues(this.rawHeaders);
-    if (this.#trim & TRIM_TRAILERS) trimValues(this.rawTrailers);
-    this.#trim = 0;
-  }
-
-  /** @internal */
   onHeadersComplete(p: number, upgrade: boolean, keepAlive: boolean): number {
     const w = wasm!;
     const m = w.llhttp_get_method(p);
@@ -463,7 +564,7 @@ export class RequestParser {
     this.versionMinor = w.llhttp_get_http_minor(p);
     this.shouldKeepAlive = keepAlive;
     this.upgrade = upgrade;
-    this.#trim |= TRIM_HEADERS;
+    this.#complete |= HEADERS;
     if (upgrade && this.acceptUpgrade(m === METHOD_CONNECT)) {
       this.#upgradeAccepted = true;
       this.headComplete = true;
@@ -473,22 +574,24 @@ export class RequestParser {
     }
     this.headComplete = true;
     this.headJustCompleted = true;
-    this.#span = 0;
-    this.#fieldCount = 0;
-    this.#headerBytes = 0;
-    this.#urlBytes = 0;
+    // Trailers start from here: #materialize restarts the field count at this span, and
+    // their bytes are counted from zero.
+    headEnd = spanCount;
+    headerBytes = 0;
+    urlBytes = 0;
     return 0;
   }
 
   /** @internal */
   onBody(at: number, len: number): number {
-    this.bodyChunks.push(currentChunk!.subarray(at, at + len));
+    const start = at - currentBase;
+    this.bodyChunks.push(currentChunk!.subarray(start, start + len));
     return 0;
   }
 
   /** @internal */
   onMessageComplete(): number {
-    this.#trim |= TRIM_TRAILERS;
+    this.#complete |= TRAILERS;
     this.headComplete = false;
     // A taken upgrade stops with HPE_PAUSED_UPGRADE right after this.
     if (this.#upgradeAccepted) return 0;
@@ -496,8 +599,6 @@ export class RequestParser {
   }
 }
 
-// RFC 9110 §5.5: a field value does not include leading or trailing whitespace. llhttp
-// skips the leading OWS; the trailing OWS (SP / HTAB) is removed here, once the value is whole.
 function trimValues(list: string[]): void {
   for (let i = 1; i < list.length; i += 2) {
     const v = list[i];
