@@ -272,9 +272,11 @@ class DenoTcpHandle implements TcpHandle {
   write(chunk: Uint8Array): boolean {
     if (this.ending || this.closed) return false;
     if (chunk.byteLength > 0) {
-      (this.queue ??= []).push(chunk);
       this.queued += chunk.byteLength;
-      if (!this.writing) void this.pump();
+      // Nothing in flight (the usual case: one response per request): straight to the writer,
+      // no queue array.
+      if (!this.writing) void this.pump(chunk);
+      else (this.queue ??= []).push(chunk);
     }
     return this.aboveMark();
   }
@@ -286,7 +288,7 @@ class DenoTcpHandle implements TcpHandle {
       (this.queue ??= []).push(c);
       this.queued += c.byteLength;
     }
-    if (!this.writing && this.queue !== null) void this.pump();
+    if (!this.writing && this.queue !== null) void this.pump(this.next()!);
     return this.aboveMark();
   }
 
@@ -296,30 +298,42 @@ class DenoTcpHandle implements TcpHandle {
     return false;
   }
 
-  /** Merges small chunks at the head of the queue into one buffer. */
-  private coalesce(q: Uint8Array[]): void {
-    if (q.length < 2 || q[0]!.byteLength >= COALESCE_LIMIT) return;
-    let total = 0;
-    let k = 0;
-    while (k < q.length && total + q[k]!.byteLength <= COALESCE_LIMIT) total += q[k++]!.byteLength;
-    if (k < 2) return;
-    const merged = new Uint8Array(total);
-    let off = 0;
-    for (let i = 0; i < k; i++) {
-      merged.set(q[i]!, off);
-      off += q[i]!.byteLength;
+  /**
+   * The next chunk to write, taken off the queue with the small chunks behind it merged into
+   * one buffer (fewer async ops); null when nothing waits. An emptied queue is dropped, so an
+   * idle connection holds no array.
+   */
+  private next(): Uint8Array | null {
+    const q = this.queue;
+    if (q === null) return null;
+    if (q.length > 1 && q[0]!.byteLength < COALESCE_LIMIT) {
+      let total = 0;
+      let k = 0;
+      while (k < q.length && total + q[k]!.byteLength <= COALESCE_LIMIT) total += q[k++]!.byteLength;
+      if (k > 1) {
+        const merged = new Uint8Array(total);
+        let off = 0;
+        for (let i = 0; i < k; i++) {
+          merged.set(q[i]!, off);
+          off += q[i]!.byteLength;
+        }
+        q.splice(0, k, merged);
+      }
     }
-    q.splice(0, k, merged);
+    const head = q.shift()!;
+    if (q.length === 0) this.queue = null;
+    return head;
   }
 
-  /** The single writer: one `conn.write()` in flight at a time, partial writes re-queued. */
-  private async pump(): Promise<void> {
+  /**
+   * The single writer: one `conn.write()` in flight at a time (`first`, then what queued up
+   * behind it), partial writes continued.
+   */
+  private async pump(first: Uint8Array): Promise<void> {
     this.writing = true;
     try {
-      let q: Uint8Array[] | null;
-      while ((q = this.queue) !== null) {
-        this.coalesce(q);
-        const head = q[0]!;
+      let head: Uint8Array | null = first;
+      while (head !== null) {
         let n: number;
         try {
           n = await this.conn.write(head);
@@ -329,16 +343,15 @@ class DenoTcpHandle implements TcpHandle {
           return;
         }
         if (this.closed) return;
-        if (n < head.byteLength) q[0] = head.subarray(n);
-        else if (q.length > 1) q.shift();
-        // Empty: dropped, so an idle connection holds no array (write() makes a new one).
-        else this.queue = null;
         this.queued -= n;
+        head = n < head.byteLength ? head.subarray(n) : null;
         if (this.needDrain && this.queued < HIGH_WATER_MARK) {
           this.needDrain = false;
           this.callSink(() => this.sink.onDrain());
           if (this.closed) return;
         }
+        // (onDrain may have queued more: `writing` is still true, so it went to the queue.)
+        head ??= this.next();
       }
     } finally {
       this.writing = false;
