@@ -183,7 +183,13 @@ class BunTcpHandle implements TcpHandle {
       (this.held ??= []).push(chunk);
       return;
     }
-    this.callSink(() => this.sink.onData(chunk));
+    // callSink() inlined: no closure per read on the hot path.
+    try {
+      this.sink.onData(chunk);
+    } catch (err) {
+      this.destroy(asError(err));
+      rethrowLater(err);
+    }
   }
 
   handleEnd(): void {
