@@ -22,6 +22,10 @@
  * - A `"::"` listener is dual-stack; IPv4 peers then show up as `::ffff:127.0.0.1`, as in
  *   Node.
  * - `NetAddr` has no `family`; it is derived from the address text.
+ * - A `Deno.Conn` with a read pending costs ~7.3 KiB RSS and 2.5 KiB of heap per idle
+ *   connection before anything of ours (1-byte read buffer; `npm run bench:memory -- --targets
+ *   bare`): the runtime alone is above a 4 KiB-per-connection budget. The pending read's buffer
+ *   adds its size plus allocator overhead (2 KiB: +2.9 KiB RSS), hence the adaptive size below.
  *
  * @module
  */
