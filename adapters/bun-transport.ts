@@ -29,6 +29,13 @@
  * - `socket.pause()` / `socket.resume()` exist and work (no `data`, and no `end`, while
  *   paused); the adapter still holds back anything that arrives while paused, in case an
  *   event was already on its way.
+ * - `socket.remoteAddress` / `localAddress` are created on first read and cached on the socket
+ *   (two reads give the same string); read for the first time inside the `close` handler or
+ *   later they are `undefined`, and `remotePort` is `undefined` there even if read before. So
+ *   the handle snapshots all four at `open`. `remoteFamily` is `undefined` (derived from the
+ *   address text instead).
+ * - A bare Bun socket (nothing in its `data` slot) costs ~1 KiB RSS per idle connection
+ *   (`npm run bench:memory -- --targets bare`); everything above that is ours.
  * - `Bun.listen` requires `hostname` (throws "Expected either "hostname" or "unix"" without
  *   one), throws synchronously on a busy port with `code: "EADDRINUSE"`, and the listener's
  *   `hostname` echoes the argument (`"localhost"`), while its undocumented `getsockname(obj)`
@@ -132,6 +139,8 @@ function normaliseListenError(e: unknown): Error {
 /** One Bun socket seen as a {@link TcpHandle}; also the socket's `data` slot. */
 class BunTcpHandle implements TcpHandle {
   readonly encrypted = false;
+  // Snapshotted at open: read lazily they would be lost after close (module notes), and the
+  // strings cost nothing extra, as Bun keeps the ones it handed out on the socket anyway.
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly remoteFamily: string;
@@ -140,16 +149,18 @@ class BunTcpHandle implements TcpHandle {
 
   sink: ConnectionSink = NO_SINK;
 
-  // Write side: chunks the kernel has not taken yet, the first one possibly half sent.
-  private queue: Uint8Array[] = [];
+  // Write side: chunks the kernel has not taken yet, the first one possibly half sent. Null
+  // while empty (nearly always: Bun writes straight to the kernel), so an idle connection
+  // holds no array.
+  private queue: Uint8Array[] | null = null;
   private queued = 0;
   private needDrain = false;
   private ending = false;
 
   // Read side.
   private paused = false;
-  /** What arrived while paused (normally nothing: Bun stops reading). */
-  private held: Uint8Array[] = [];
+  /** What arrived while paused (normally nothing: Bun stops reading); null when nothing. */
+  private held: Uint8Array[] | null = null;
   private heldEnd = false;
   private kickScheduled = false;
 
@@ -170,16 +181,22 @@ class BunTcpHandle implements TcpHandle {
   handleData(chunk: Uint8Array): void {
     if (this.closed) return;
     // No copy: Bun 1.4.5 hands out a fresh buffer per event (module notes).
-    if (this.paused || this.held.length > 0) {
-      this.held.push(chunk);
+    if (this.paused || this.held !== null) {
+      (this.held ??= []).push(chunk);
       return;
     }
-    this.callSink(() => this.sink.onData(chunk));
+    // callSink() inlined: no closure per read on the hot path.
+    try {
+      this.sink.onData(chunk);
+    } catch (err) {
+      this.destroy(asError(err));
+      rethrowLater(err);
+    }
   }
 
   handleEnd(): void {
     if (this.closed) return;
-    if (this.paused || this.held.length > 0) {
+    if (this.paused || this.held !== null) {
       this.heldEnd = true;
       return;
     }
@@ -194,9 +211,9 @@ class BunTcpHandle implements TcpHandle {
   handleClose(error?: Error): void {
     if (this.closed) return;
     this.closed = true;
-    this.queue = [];
+    this.queue = null;
     this.queued = 0;
-    this.held = [];
+    this.held = null;
     const reported = this.destroyError ?? error;
     // From a microtask: Bun runs the `close` handler synchronously inside socket.end()/close(),
     // i.e. inside the core's own end()/destroy() call; Node emits 'close' asynchronously.
@@ -208,7 +225,7 @@ class BunTcpHandle implements TcpHandle {
   write(chunk: Uint8Array): boolean {
     if (this.ending || this.closed) return false;
     if (chunk.byteLength > 0) {
-      if (this.queue.length === 0) {
+      if (this.queue === null) {
         const n = this.socket.write(chunk);
         if (n < 0) {
           // Closed or reset under us. Bun 1.4.5 does not always run the close handler for a
@@ -255,7 +272,7 @@ class BunTcpHandle implements TcpHandle {
   }
 
   private enqueue(chunk: Uint8Array): void {
-    this.queue.push(chunk);
+    (this.queue ??= []).push(chunk);
     this.queued += chunk.byteLength;
   }
 
@@ -268,7 +285,7 @@ class BunTcpHandle implements TcpHandle {
   /** Sends what the kernel will take; called from Bun's `drain` handler. */
   private flush(): void {
     const q = this.queue;
-    while (q.length > 0) {
+    while (q !== null && q.length > 0) {
       const head = q[0]!;
       const n = this.socket.write(head);
       if (n < 0) {
@@ -282,12 +299,13 @@ class BunTcpHandle implements TcpHandle {
       }
       q.shift();
     }
+    if (q !== null && q.length === 0 && this.queue === q) this.queue = null;
     if (this.needDrain && this.queued < HIGH_WATER_MARK) {
       this.needDrain = false;
       this.callSink(() => this.sink.onDrain());
       if (this.closed) return;
     }
-    if (this.ending && this.queue.length === 0) this.socket.end();
+    if (this.ending && this.queue === null) this.socket.end();
   }
 
   end(): void {
@@ -295,13 +313,13 @@ class BunTcpHandle implements TcpHandle {
     this.ending = true;
     // Bun's end() is FIN + close (Node's destroySoon()); with bytes still queued it waits for
     // the `drain` that empties the queue.
-    if (this.queue.length === 0) this.socket.end();
+    if (this.queue === null) this.socket.end();
   }
 
   destroy(error?: Error): void {
     if (this.closed) return;
     this.destroyError ??= error;
-    this.queue = [];
+    this.queue = null;
     this.queued = 0;
     // close() = FIN + close, like Node's destroy() (a plain close(2)); terminate() would RST.
     // The `close` handler runs synchronously inside it on 1.4.5; handleClose() is called here
@@ -326,23 +344,26 @@ class BunTcpHandle implements TcpHandle {
     this.socket.resume?.();
     // Anything held back is delivered asynchronously (as Node's stream.resume()), so the core
     // is not re-entered from its own call.
-    if ((this.held.length > 0 || this.heldEnd) && !this.kickScheduled) {
+    if ((this.held !== null || this.heldEnd) && !this.kickScheduled) {
       this.kickScheduled = true;
-      queueMicrotask(this.kick);
+      queueMicrotask(() => this.kick());
     }
   }
 
-  private kick = (): void => {
+  /** A method, not a per-instance arrow: it runs only after a pause, rarely. */
+  private kick(): void {
     this.kickScheduled = false;
-    while (this.held.length > 0 && !this.paused && !this.closed) {
-      const chunk = this.held.shift()!;
+    const held = this.held;
+    while (held !== null && held.length > 0 && !this.paused && !this.closed) {
+      const chunk = held.shift()!;
       this.callSink(() => this.sink.onData(chunk));
     }
-    if (this.heldEnd && this.held.length === 0 && !this.paused && !this.closed) {
+    if (held !== null && held.length === 0 && this.held === held) this.held = null;
+    if (this.heldEnd && this.held === null && !this.paused && !this.closed) {
       this.heldEnd = false;
       this.callSink(() => this.sink.onEnd());
     }
-  };
+  }
 
   setNoDelay(noDelay = true): void {
     this.socket.setNoDelay?.(noDelay);

@@ -105,7 +105,8 @@ async function measureTarget(target: any, n: number, settleMs: number) {
   const ask = lines(server.child);
   // Lines that arrived before we listened are the "listening" one; fine.
   try {
-    await common.verifyServer(server.port);
+    // A bare server answers one GET per connection and nothing else (no POST, no pipelining).
+    if (target.kind !== "bare") await common.verifyServer(server.port);
     // Warm-up: a few hundred connections with a request each, closed again, so code, pools
     // and caches are in place before the baseline.
     await Promise.all(Array.from({ length: 200 }, () => common.exchange(server.port, REQUEST, 1)));
@@ -146,7 +147,15 @@ async function parent() {
   const rounds = Number(args.rounds ?? 1);
   const settleMs = Number(args.settle ?? (quick ? 500 : 2000));
   const build = common.anyhttpNodeBuild(args.anyhttp ?? "auto");
-  const all = common.allTargets({ anyhttpBuild: build }).filter((t: any) => t.kind !== "raw");
+  // The raw ceilings are left out (raw-deno pins a 64 KiB read buffer per connection); the
+  // "bare" servers stand for what the runtime itself costs per connection.
+  const sv = (f: string) => `bench/servers/${f}`;
+  const bare = [
+    { id: "bare-node", label: "bare net.Socket", group: "node", kind: "bare", cmd: (o: any = {}) => [common.BIN.node, [...(o.gc ? ["--expose-gc"] : []), sv("bare-node.mjs")]] },
+    { id: "bare-deno", label: "bare Deno.Conn", group: "deno", kind: "bare", cmd: (o: any = {}) => [common.BIN.deno, ["run", "-A", ...(o.gc ? ["--v8-flags=--expose-gc"] : []), sv("bare-deno.ts")]] },
+    { id: "bare-bun", label: "bare Bun socket", group: "bun", kind: "bare", cmd: () => [common.BIN.bun, [sv("bare-bun.ts")]] },
+  ];
+  const all = [...common.allTargets({ anyhttpBuild: build }).filter((t: any) => t.kind !== "raw"), ...bare];
   const targets = common.selectTargets(all, args.targets ?? process.env.BENCH_TARGETS);
   const info = { machine: common.machine(), versions: common.versions() };
   console.log(`memory bench: ${n} idle keep-alive connections per target, ${rounds} round(s) · anyhttp on node: ${build.why}`);

@@ -179,26 +179,33 @@ export class Connection implements ConnectionSink, MessageHooks {
   constructor(handle: TcpHandle, host: ConnectionHost) {
     this.#handle = handle;
     this.#host = host;
-    this.#parser = new RequestParser({
-      maxHeaderSize: host.maxHeaderSize,
-      maxHeadersCount: host.maxHeadersCount,
-    });
+    // The host carries maxHeaderSize and maxHeadersCount itself: no limits object per connection.
+    this.#parser = new RequestParser(host);
     // CONNECT always leaves HTTP (a tunnel or, with no 'connect' listener, a close, as in
     // Node); Upgrade only when someone listens for 'upgrade' (RFC 9110 §7.8: ignoring it is fine).
     this.#parser.acceptUpgrade = (isConnect) => isConnect || host.listenerCount("upgrade") > 0;
-    this.socket = new Socket(handle, {
-      write: (c) => this.#write([c]),
-      end: () => this.#end(),
-      destroy: (e) => this.destroy(e),
-      setTimeout: (ms) => {
-        this.#socketTimeout = ms;
-        this.#lastActivity = this.#host.now();
-      },
-    });
+    // The connection is its socket's hooks (methods below): no closures per connection.
+    this.socket = new Socket(handle, this);
     // The first request's head timer starts at accept: a client that connects and sends
     // nothing is held to headersTimeout too.
     this.#headStart = host.now();
     this.#lastActivity = this.#headStart;
+  }
+
+  // ---- SocketHooks (what the socket may do to the connection) ---------------------------
+
+  /** @internal Raw bytes from `socket.write()`. */
+  socketWrite(chunk: Uint8Array): boolean {
+    return this.#write([chunk]);
+  }
+  /** @internal `socket.end()`. */
+  socketEnd(): void {
+    this.#end();
+  }
+  /** @internal `socket.setTimeout(ms)`. */
+  socketSetTimeout(ms: number): void {
+    this.#socketTimeout = ms;
+    this.#lastActivity = this.#host.now();
   }
 
   /** True when no request is in progress and no bytes are queued. */

@@ -14,14 +14,17 @@ import { chunkBytes } from "./serializer.ts";
 import type { TcpHandle } from "./transport.ts";
 import { defer } from "./_tick.ts";
 
-/** What the connection lets its socket do. */
+/**
+ * What the connection lets its socket do. Method names that say "socket", so that the
+ * connection itself can be the hooks object (no closures per connection).
+ */
 export interface SocketHooks {
   /** Write raw bytes (used by `clientError` handlers and upgrades). */
-  write(chunk: Uint8Array): boolean;
-  end(): void;
+  socketWrite(chunk: Uint8Array): boolean;
+  socketEnd(): void;
   destroy(error?: Error): void;
   /** Arm or disarm the idle timeout (0 disarms). */
-  setTimeout(ms: number): void;
+  socketSetTimeout(ms: number): void;
 }
 
 /**
@@ -99,7 +102,7 @@ export class Socket extends EventEmitter {
     if (this.destroyed) return false;
     const bytes = chunkBytes(chunk, encoding ?? undefined);
     this.bytesWritten += bytes.byteLength;
-    const ok = this.#hooks.write(bytes);
+    const ok = this.#hooks.socketWrite(bytes);
     if (callback) defer(callback);
     return ok;
   }
@@ -111,7 +114,7 @@ export class Socket extends EventEmitter {
       chunk = undefined;
     }
     if (chunk !== undefined && chunk !== null) this.write(chunk, encoding);
-    this.#hooks.end();
+    this.#hooks.socketEnd();
     if (callback) defer(callback);
     return this;
   }
@@ -123,7 +126,7 @@ export class Socket extends EventEmitter {
   }
   /** Node's `destroySoon()`: close after pending writes. */
   destroySoon(): void {
-    this.#hooks.end();
+    this.#hooks.socketEnd();
   }
 
   /** Emit `'timeout'` after `ms` of inactivity (0 disables); `callback` is a one-off listener. */
@@ -136,7 +139,7 @@ export class Socket extends EventEmitter {
       if (ms === 0) this.removeListener("timeout", callback);
       else this.once("timeout", callback);
     }
-    this.#hooks.setTimeout(ms);
+    this.#hooks.socketSetTimeout(ms);
     return this;
   }
 
