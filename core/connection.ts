@@ -41,6 +41,8 @@ export interface ConnectionHost {
   readonly joinDuplicateHeaders: boolean;
   /** True once `close()` was called: finish the current exchange, then close. */
   readonly closing: boolean;
+  /** The parser's `acceptUpgrade`: CONNECT always, Upgrade when someone listens for it. */
+  readonly acceptUpgrade: (isConnect: boolean) => boolean;
   createRequest(socket: Socket): IncomingMessage;
   createResponse(req: IncomingMessage, conn: Connection): ServerResponse;
   listenerCount(event: string): number;
@@ -137,6 +139,35 @@ export function cannedResponse(status: number): Uint8Array {
 }
 
 /**
+ * Parsers of idle connections, waiting for the next connection that reads. An idle keep-alive
+ * connection holds no parser (issue 6: no state kept while idle, parser state reused): its JS
+ * object and llhttp's state in wasm memory serve whichever connection reads next. A parser is
+ * taken when bytes arrive at a message boundary and given back when an exchange ends with
+ * nothing more read, or when its connection closes. Bounded: past POOL_MAX the rest are freed.
+ */
+const parserPool: RequestParser[] = [];
+const POOL_MAX = 256;
+
+function takeParser(host: ConnectionHost): RequestParser {
+  const p = parserPool.pop() ?? new RequestParser(host);
+  // The host carries maxHeaderSize and maxHeadersCount itself: no limits object per parser.
+  p.setLimits(host);
+  p.acceptUpgrade = host.acceptUpgrade;
+  return p;
+}
+
+function giveParser(p: RequestParser): void {
+  if (parserPool.length >= POOL_MAX) {
+    p.free();
+    return;
+  }
+  // Back to a fresh message, with no error and nothing of the last request held.
+  p.reset();
+  p.release();
+  parserPool.push(p);
+}
+
+/**
  * The server side of one connection. Created by the server for each handle; the transport
  * talks to it through the {@link ConnectionSink} methods.
  */
@@ -144,7 +175,8 @@ export class Connection implements ConnectionSink, MessageHooks {
   readonly socket: Socket;
   #handle: TcpHandle;
   #host: ConnectionHost;
-  #parser: RequestParser;
+  /** Only while a request is being read: see takeParser. */
+  #parser: RequestParser | null = null;
   #recv: ReceiveState = "idle";
   #keepAlive = true;
   #pending: Uint8Array[] = [];
@@ -179,11 +211,6 @@ export class Connection implements ConnectionSink, MessageHooks {
   constructor(handle: TcpHandle, host: ConnectionHost) {
     this.#handle = handle;
     this.#host = host;
-    // The host carries maxHeaderSize and maxHeadersCount itself: no limits object per connection.
-    this.#parser = new RequestParser(host);
-    // CONNECT always leaves HTTP (a tunnel or, with no 'connect' listener, a close, as in
-    // Node); Upgrade only when someone listens for 'upgrade' (RFC 9110 §7.8: ignoring it is fine).
-    this.#parser.acceptUpgrade = (isConnect) => isConnect || host.listenerCount("upgrade") > 0;
     // The connection is its socket's hooks (methods below): no closures per connection.
     this.socket = new Socket(handle, this);
     // The first request's head timer starts at accept: a client that connects and sends
@@ -341,7 +368,7 @@ export class Connection implements ConnectionSink, MessageHooks {
     if (this.#recv === "head" || this.#recv === "body") {
       if (this.#pending.length === 0) {
         // The peer closed in the middle of a request (Node's socketOnEnd → parser.finish()).
-        const err = this.#parser.finish() ??
+        const err = this.#parser?.finish() ??
           new RemoteProtocolError("HPE_INVALID_EOF_STATE", "Invalid EOF state", 400);
         this.#parseError(err);
       }
@@ -371,7 +398,10 @@ export class Connection implements ConnectionSink, MessageHooks {
     if (this.#req && !this.#req.complete) this.#req._abort();
     else this.#req?._dump();
     this.#res?._close();
-    this.#parser.free();
+    if (this.#parser) {
+      giveParser(this.#parser);
+      this.#parser = null;
+    }
     this.socket._closed(error !== undefined);
     this.#host.removed(this);
   }
@@ -474,28 +504,29 @@ export class Connection implements ConnectionSink, MessageHooks {
           if (this.requests > 0) this.#headStart = this.now();
           this.#requestStart = this.#headStart;
         }
-        const result = this.#parser.execute(chunk);
+        const parser = (this.#parser ??= takeParser(this.#host));
+        const result = parser.execute(chunk);
         if (result === "error") {
           this.#pending = [];
-          this.#parseError(this.#parser.error!);
+          this.#parseError(parser.error!);
           break;
         }
         if (result === "upgrade") {
           this.#pending.shift();
           this.#recv = next(RECEIVE, this.#recv, "head-complete");
-          if (this.#onHead()) this.#handOff(chunk.subarray(this.#parser.consumed));
+          if (this.#onHead()) this.#handOff(chunk.subarray(parser.consumed));
           break;
         }
-        const consumed = this.#parser.consumed;
+        const consumed = parser.consumed;
         if (consumed >= chunk.byteLength) this.#pending.shift();
         else this.#pending[0] = new Uint8Array(chunk.buffer, chunk.byteOffset + consumed, chunk.byteLength - consumed);
 
-        if (this.#parser.headJustCompleted) {
+        if (parser.headJustCompleted) {
           this.#recv = next(RECEIVE, this.#recv, "head-complete");
           if (!this.#onHead()) break;
         }
         const req = this.#req;
-        for (const body of this.#parser.bodyChunks) {
+        for (const body of parser.bodyChunks) {
           this.#bodyReceived += body.byteLength;
           if (this.#bodyReceived > this.#host.maxRequestBodySize && !this.#draining) {
             this.#parseError(new RemoteProtocolError("ERR_HTTP_BODY_TOO_LARGE", "Request body too large", 413));
@@ -526,7 +557,7 @@ export class Connection implements ConnectionSink, MessageHooks {
 
   /** The head of a request is complete: validate, build req/res, emit 'request'. */
   #onHead(): boolean {
-    const p = this.#parser;
+    const p = this.#parser!;
     const host = this.#host;
     this.requests++;
     const req = host.createRequest(this.socket);
@@ -648,8 +679,15 @@ export class Connection implements ConnectionSink, MessageHooks {
 
   #startNext(): void {
     this.#recv = next(RECEIVE, this.#recv, "next");
-    this.#parser.resume();
-    this.#parser.release();
+    const parser = this.#parser!;
+    if (this.#pending.length === 0) {
+      // Nothing more was read: the connection goes idle without a parser (see takeParser).
+      giveParser(parser);
+      this.#parser = null;
+    } else {
+      parser.resume();
+      parser.release();
+    }
     this.#req = null;
     this.#res = null;
     this.#draining = false;

@@ -304,6 +304,11 @@ export class Server extends EventEmitter implements ConnectionHost {
 
   // ---- ConnectionHost -------------------------------------------------------------------
 
+  /** @internal CONNECT always leaves HTTP (a tunnel or, with no 'connect' listener, a close,
+   * as in Node); Upgrade only when someone listens for 'upgrade' (RFC 9110 §7.8: ignoring it
+   * is fine). */
+  readonly acceptUpgrade = (isConnect: boolean): boolean => isConnect || this.listenerCount("upgrade") > 0;
+
   /** @internal The injected clock's time. */
   now(): number {
     return this.#clock.now();

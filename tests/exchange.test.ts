@@ -249,3 +249,34 @@ test("bad options throw RangeErrors that name the option", async () => {
   assert.throws(() => s.listen(70_000), (e: Error) => e instanceof RangeError && /70000/.test(e.message));
   assert.throws(() => s.listen(0), (e: Error & { code?: string }) => e.code === "ERR_MISSING_OPTION");
 });
+
+test("idle connections share parsers: a head in progress keeps its own, and each server's limits apply", async () => {
+  // An idle keep-alive connection gives its parser back; the next connection that reads takes
+  // one. A parser must never move while a head is half read, and must take the limits of the
+  // server it now parses for.
+  const small = await serve((req, res) => res.end(`small ${req.url}`), { maxHeaderSize: 64 });
+  const big = await serve((req, res) => res.end(`big ${req.url} ${req.headers["x-long"]?.length}`));
+  const ok = (body: string) => `HTTP/1.1 200 OK\r\nDate: ${DATE}\r\n${KA}Content-Length: ${body.length}\r\n\r\n${body}`;
+  const b = big.connect();
+  b.send("GET /b0 HTTP/1.1\r\nHost: a\r\nX-Long: x\r\n\r\n");
+  await b.settle();
+  // The big server's idle parser now parses for the small one: 64 bytes of head at most.
+  const c = small.connect();
+  c.send(`GET /c1 HTTP/1.1\r\nHost: a\r\nX-Pad: ${"p".repeat(80)}\r\n\r\n`);
+  await c.settle();
+  assert.equal(c.text(), "HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n");
+  const a = small.connect();
+  a.send("GET /a1 HTTP/1.1\r\nHost: a\r\n\r\n");
+  await a.settle();
+  b.send("GET /b1 HTTP/1.1\r\nHo"); // b holds a parser mid-head from here
+  await b.settle();
+  a.send("GET /a2 HTTP/1.1\r\nHost: a\r\n\r\n");
+  await a.settle();
+  // ... and with the big server's limits, though that parser last worked for the small one.
+  b.send(`st: a\r\nX-Long: ${"x".repeat(200)}\r\n\r\n`);
+  await b.settle();
+  assert.equal(a.text(), ok("small /a1") + ok("small /a2"));
+  assert.equal(b.text(), ok("big /b0 1") + ok("big /b1 200"));
+  await small.close();
+  await big.close();
+});

@@ -299,6 +299,12 @@ export class RequestParser {
     this.#ptr = w.llhttp_alloc(TYPE_REQUEST);
   }
 
+  /** Apply other limits (a parser reused for another connection, see `reset()`). */
+  setLimits(limits: ParserLimits): void {
+    this.#maxHeaderSize = limits.maxHeaderSize;
+    this.#maxHeadersCount = limits.maxHeadersCount;
+  }
+
   /**
    * Parse `chunk`. Stops at the end of a message (`"complete"`), so pipelined requests come out
    * one at a time: after handling the message, call `resume()` and execute
