@@ -180,6 +180,8 @@ export class Connection implements ConnectionSink, MessageHooks {
   #recv: ReceiveState = "idle";
   #keepAlive = true;
   #pending: Uint8Array[] = [];
+  /** Bytes of #pending[0] already parsed (its rest is a later pipelined request). */
+  #pendingStart = 0;
   #req: IncomingMessage | null = null;
   #res: ServerResponse | null = null;
   #paused = 0;
@@ -344,6 +346,7 @@ export class Connection implements ConnectionSink, MessageHooks {
     const now = this.#host.now();
     this.#lastActivity = now;
     if (chunk.byteLength === 0) return;
+    if (this.#pending.length === 0) this.#pendingStart = 0;
     this.#pending.push(chunk);
     this.#readTime = now;
     try {
@@ -499,13 +502,14 @@ export class Connection implements ConnectionSink, MessageHooks {
           break;
         }
         const chunk = this.#pending[0];
+        const start = this.#pendingStart;
         if (this.#recv === "idle") {
           this.#recv = next(RECEIVE, "idle", "message-begin");
           if (this.requests > 0) this.#headStart = this.now();
           this.#requestStart = this.#headStart;
         }
         const parser = (this.#parser ??= takeParser(this.#host));
-        const result = parser.execute(chunk);
+        const result = parser.execute(chunk, start);
         if (result === "error") {
           this.#pending = [];
           this.#parseError(parser.error!);
@@ -513,13 +517,18 @@ export class Connection implements ConnectionSink, MessageHooks {
         }
         if (result === "upgrade") {
           this.#pending.shift();
+          this.#pendingStart = 0;
           this.#recv = next(RECEIVE, this.#recv, "head-complete");
-          if (this.#onHead()) this.#handOff(chunk.subarray(parser.consumed));
+          if (this.#onHead()) this.#handOff(chunk.subarray(start + parser.consumed));
           break;
         }
-        const consumed = parser.consumed;
-        if (consumed >= chunk.byteLength) this.#pending.shift();
-        else this.#pending[0] = new Uint8Array(chunk.buffer, chunk.byteOffset + consumed, chunk.byteLength - consumed);
+        const end = start + parser.consumed;
+        if (end >= chunk.byteLength) {
+          this.#pending.shift();
+          this.#pendingStart = 0;
+        } else {
+          this.#pendingStart = end;
+        }
 
         if (parser.headJustCompleted) {
           this.#recv = next(RECEIVE, this.#recv, "head-complete");
