@@ -366,27 +366,28 @@ function markdown(report, targets, scenarios) {
     }).join(" | ")} |`);
   }
   out.push("");
-  out.push("CPU, medians: server process (share of one core) · its core busy in total (the server, the kernel's loopback work, any other process) · wrk's core busy. A server well under 100 % was limited by something else: wrk, or other processes on its core.");
-  out.push("");
-  out.push(`| target | ${scenarios.map((s) => s.label).join(" | ")} |`);
-  out.push(`|---|${scenarios.map(() => "---:").join("|")}|`);
-  for (const t of targets) {
-    const r = results[t.id];
-    if (!r) continue;
-    const pc = (x) => `${Math.round(x * 100)}%`;
-    out.push(`| ${t.label} | ${scenarios.map((s) => `${pc(r[s.id].serverCpu)} · ${pc(r[s.id].serverCoreBusy)} · ${pc(r[s.id].clientCoreBusy)}`).join(" | ")} |`);
-  }
-  if (targets.some((t) => Number.isFinite(results[t.id]?.[scenarios[0].id]?.cpuUsPerRequest))) {
-    out.push("");
-    out.push("Server CPU time per request, µs (median over rounds of server CPU ÷ requests): what each request costs the server, less dependent than req/s on the other load of the machine. Lower is better; pipelined requests share reads and writes.");
+  // One row per measured target, one cell per scenario.
+  const perTarget = (caption, cell) => {
+    out.push(caption);
     out.push("");
     out.push(`| target | ${scenarios.map((s) => s.label).join(" | ")} |`);
     out.push(`|---|${scenarios.map(() => "---:").join("|")}|`);
     for (const t of targets) {
       const r = results[t.id];
-      if (!r) continue;
-      out.push(`| ${t.label} | ${scenarios.map((s) => (Number.isFinite(r[s.id].cpuUsPerRequest) ? r[s.id].cpuUsPerRequest.toFixed(1) : "–")).join(" | ")} |`);
+      if (r) out.push(`| ${t.label} | ${scenarios.map((s) => cell(r[s.id])).join(" | ")} |`);
     }
+  };
+  const pc = (x) => `${Math.round(x * 100)}%`;
+  perTarget(
+    "CPU, medians: server process (share of one core) · its core busy in total (the server, the kernel's loopback work, any other process) · wrk's core busy. A server well under 100 % was limited by something else: wrk, or other processes on its core.",
+    (c) => `${pc(c.serverCpu)} · ${pc(c.serverCoreBusy)} · ${pc(c.clientCoreBusy)}`,
+  );
+  if (targets.some((t) => Number.isFinite(results[t.id]?.[scenarios[0].id]?.cpuUsPerRequest))) {
+    out.push("");
+    perTarget(
+      "Server CPU time per request, µs (median over rounds of server CPU ÷ requests): what each request costs the server, less dependent than req/s on the other load of the machine. Lower is better; pipelined requests share reads and writes.",
+      (c) => (Number.isFinite(c.cpuUsPerRequest) ? c.cpuUsPerRequest.toFixed(1) : "–"),
+    );
   }
   const broken = Object.entries(targetInfo).filter(([, t]) => t.error);
   if (broken.length) {
