@@ -6,7 +6,7 @@
 //
 //   npm run bench:core                         node (on dist/), 5 rounds × 1 s per workload
 //   deno run -A bench/core.ts · bun bench/core.ts
-//   ... -- --rounds 9 --seconds 2 --workloads get,pipelined,post
+//   ... -- --rounds 9 --seconds 2 --workloads get,pipelined,post --connections 50 --fresh
 //
 // Workloads: `get` — wrk's GET (one request per read, the response awaited before the next
 // read, as a keep-alive client does); `pipelined` — 100 GETs in one read; `post` — the 4 KiB
@@ -34,6 +34,10 @@ const { createServer } = (argv.includes("--dist")
 const ROUNDS = Number(arg("rounds", "5"));
 const SECONDS = Number(arg("seconds", "1"));
 const WORKLOADS = arg("workloads", "get,pipelined,post").split(",");
+// --connections N: reads go round-robin over N connections (cold caches, as a real server's);
+// --fresh: every read is a new copy of the bytes (as from a socket), not the same array.
+const CONNECTIONS = Number(arg("connections", "1"));
+const FRESH = argv.includes("--fresh");
 
 const enc = new TextEncoder();
 const GET = enc.encode("GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n");
@@ -45,9 +49,10 @@ const POST = enc.encode(
 
 let written = 0;
 let lastChunk: Uint8Array | null = null;
+const sinks: ConnectionSink[] = [];
 let sink!: ConnectionSink;
 
-const handle: TcpHandle = {
+const makeHandle = (): TcpHandle => ({
   remoteAddress: "127.0.0.1",
   remotePort: 40000,
   remoteFamily: "IPv4",
@@ -67,11 +72,14 @@ const handle: TcpHandle = {
   destroy() {},
   pause() {},
   resume() {},
-};
+});
+const handle = makeHandle();
 
 const transport: Transport = {
   listen(_options, onConnection) {
     sink = onConnection(handle);
+    for (let i = 1; i < CONNECTIONS; i++) sinks.push(onConnection(makeHandle()));
+    sinks.unshift(sink);
     return { address: { address: "127.0.0.1", family: "IPv4", port: 8080 }, close: async () => {} };
   },
 };
@@ -112,7 +120,7 @@ async function time(bytes: Uint8Array, per: number, seconds: number): Promise<nu
   let t = start;
   while (t < end) {
     for (let i = 0; i < 64; i++) {
-      sink.onData(bytes);
+      sinks[(n + i) % sinks.length].onData(FRESH ? bytes.slice() : bytes);
       // The response's 'finish'/'close' and the next request's scheduling run as microtasks,
       // as they would between two reads.
       await null;
@@ -130,7 +138,7 @@ const median = (xs: number[]) => {
 
 await check();
 const inputs: Record<string, [Uint8Array, number]> = { get: [GET, 1], pipelined: [PIPELINED, PIPE], post: [POST, 1] };
-console.log(`anyhttp core, in process, ${runtime}: ${ROUNDS} rounds × ${SECONDS} s`);
+console.log(`anyhttp core, in process, ${runtime}: ${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connection(s)${FRESH ? ", fresh bytes per read" : ""}`);
 for (const w of WORKLOADS) {
   const [bytes, per] = inputs[w];
   await time(bytes, per, 0.3); // warm-up
