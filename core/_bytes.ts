@@ -50,8 +50,8 @@ export function latin1Encode(s: string): Uint8Array {
 
 /** Below this length a charCodeAt loop beats a call into the engine's encoder. */
 const SHORT = 24;
-// The last head encoded, and its bytes (a view of a wire buffer, which is never written again):
-// consecutive responses of a server usually have the same head within a second.
+// The last head encoded, and its bytes: consecutive responses of a server usually have the same
+// head within a second (the Date changes once a second).
 let lastText = "";
 let lastBytes: Uint8Array | null = null;
 
@@ -74,7 +74,9 @@ function latin1Into(s: string, out: Uint8Array): void {
     for (let i = 0; i < n; i++) out[i] = s.charCodeAt(i);
   }
   lastText = s;
-  lastBytes = new Uint8Array(out.buffer, out.byteOffset, n);
+  // A copy, not a view of the slab: a view would keep a whole 256 KiB slab alive, and set()
+  // from a view of the target's own ArrayBuffer has to allow for overlap.
+  lastBytes = out.slice(0, n);
 }
 
 // Outgoing wire bytes are carved from a shared slab instead of one allocation each: a typed
