@@ -22,6 +22,7 @@ import { STATUS_CODES } from "./status-codes.ts";
 import { RemoteProtocolError } from "./errors.ts";
 import { concatBytes, joinWire, latin1Encode } from "./_bytes.ts";
 import type { ConnectionSink, TcpHandle } from "./transport.ts";
+import { defer } from "./_tick.ts";
 
 /** What a connection needs from its server: options, the clock, and where to report. */
 export interface ConnectionHost {
@@ -401,9 +402,13 @@ export class Connection implements ConnectionSink, MessageHooks {
     if (this.#req && !this.#req.complete) this.#req._abort();
     else this.#req?._dump();
     this.#res?._close();
-    if (this.#parser) {
-      giveParser(this.#parser);
+    const parser = this.#parser;
+    if (parser) {
       this.#parser = null;
+      // Closed from inside #process (a handler destroying its socket): the loop may still read
+      // this parser's results, so it goes back to the pool only after the current code ran.
+      if (this.#processing) defer(() => giveParser(parser));
+      else giveParser(parser);
     }
     this.socket._closed(error !== undefined);
     this.#host.removed(this);
