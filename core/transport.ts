@@ -11,7 +11,9 @@
  *   calls `onData(chunk)` for every chunk read (the chunk then belongs to the core: an adapter
  *   whose runtime reuses its read buffer copies first), `onEnd()` when the peer half-closes,
  *   `onDrain()` when a `write()` that returned `false` has been flushed below the high-water
- *   mark, and `onClose(error?)` exactly once when the connection is gone.
+ *   mark, and `onClose(error?)` exactly once when the connection is gone, never from inside a
+ *   call of the core (from `destroy()`, say): after the current code has run, as a microtask or
+ *   a later event (all three shipped adapters do so).
  * - core → adapter: {@link TcpHandle}. `write()` never throws and never drops bytes; it returns
  *   `false` above the high-water mark. The adapter owns every partial-write queue.
  *
