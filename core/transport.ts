@@ -11,9 +11,8 @@
  *   calls `onData(chunk)` for every chunk read (the chunk then belongs to the core: an adapter
  *   whose runtime reuses its read buffer copies first), `onEnd()` when the peer half-closes,
  *   `onDrain()` when a `write()` that returned `false` has been flushed below the high-water
- *   mark, and `onClose(error?)` exactly once when the connection is gone, never from inside a
- *   call of the core (from `destroy()`, say): after the current code has run, as a microtask or
- *   a later event (all three shipped adapters do so).
+ *   mark, and `onClose(error?)` exactly once when the connection is gone (it may come from
+ *   inside `destroy()`, as the memory transport's does; the socket adapters call it later).
  * - core → adapter: {@link TcpHandle}. `write()` never throws and never drops bytes; it returns
  *   `false` above the high-water mark. The adapter owns every partial-write queue.
  *
