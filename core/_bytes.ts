@@ -33,53 +33,47 @@ export function latin1Decode(bytes: Uint8Array, start = 0, end = bytes.byteLengt
   return s;
 }
 
+/** Below this length a charCodeAt loop beats a call into the engine's encoder. */
+const SHORT = 24;
+
+/** Write `s` as ISO-8859-1 at the start of `out` (which has room for `s.length` bytes). */
+function writeLatin1(s: string, out: Uint8Array): void {
+  const n = s.length;
+  if (n >= SHORT) {
+    // ASCII (every response head without obs-text) is the same in UTF-8 and latin1, and the
+    // engine's encodeInto is 2–5× faster than a charCodeAt loop on all three runtimes. It read
+    // and wrote exactly n units only if there was nothing above 0x7F; otherwise redo it by hand.
+    const r = utf8.encodeInto(s, out);
+    if (r.read === n && r.written === n) return;
+  }
+  for (let i = 0; i < n; i++) out[i] = s.charCodeAt(i);
+}
+
+/** Copy `chunks` one after another into `out` from `at`. */
+function copyChunks(chunks: readonly Uint8Array[], out: Uint8Array, at: number): void {
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+}
+
 /**
  * Encode a string as ISO-8859-1: each code unit's low byte, as Node's `Buffer.from(s, "latin1")`
  * does. Callers that must reject code units above 0xFF check first.
  */
 export function latin1Encode(s: string): Uint8Array {
-  const n = s.length;
-  const out = new Uint8Array(n);
-  // Not latin1Into: its cache would keep a view of this array, which the caller may change.
-  const r = utf8.encodeInto(s, out);
-  if (r.read !== n || r.written !== n) {
-    for (let i = 0; i < n; i++) out[i] = s.charCodeAt(i);
-  }
+  const out = new Uint8Array(s.length);
+  writeLatin1(s, out);
   return out;
 }
 
-/** Below this length a charCodeAt loop beats a call into the engine's encoder. */
-const SHORT = 24;
-// The last head encoded, and its bytes: consecutive responses of a server usually have the same
-// head within a second (the Date changes once a second).
-let lastText = "";
-let lastBytes: Uint8Array | null = null;
+// The last head encoded, and a copy of its bytes: consecutive responses of a server usually
+// have the same head within a second (the Date changes once a second). A copy, not a view of
+// the slab: a view would keep a whole slab alive.
+let lastHead = "";
+let lastHeadBytes = new Uint8Array(0);
 
-/** Write `s` as ISO-8859-1 at the start of `out` (which has room for `s.length` bytes). */
-function latin1Into(s: string, out: Uint8Array): void {
-  const n = s.length;
-  if (n < SHORT) {
-    for (let i = 0; i < n; i++) out[i] = s.charCodeAt(i);
-    return;
-  }
-  if (s === lastText) {
-    out.set(lastBytes!);
-    return;
-  }
-  // ASCII (every response head without obs-text) is the same in UTF-8 and latin1, and the
-  // engine's encodeInto is 2–5× faster than a charCodeAt loop on all three runtimes. It read
-  // and wrote exactly n units only if there was nothing above 0x7F; otherwise redo it by hand.
-  const r = utf8.encodeInto(s, out);
-  if (r.read !== n || r.written !== n) {
-    for (let i = 0; i < n; i++) out[i] = s.charCodeAt(i);
-  }
-  lastText = s;
-  // A copy, not a view of the slab: a view would keep a whole 256 KiB slab alive, and set()
-  // from a view of the target's own ArrayBuffer has to allow for overlap.
-  lastBytes = out.slice(0, n);
-}
-
-// Outgoing wire bytes are carved from a shared slab instead of one allocation each: a typed
+// Outgoing wire bytes are carved from shared slabs instead of one allocation each: a typed
 // array of its own costs an off-heap backing store and GC bookkeeping (on Node 20 that was
 // most of the time spent encoding a response head). A region is never handed out twice, so a
 // transport may keep any chunk as long as it likes; a slab is freed when no region of it
@@ -89,10 +83,10 @@ function latin1Into(s: string, out: Uint8Array): void {
 // memory); a 256 KiB one 0.28, 0.44 and 0.30 µs. An 8 KiB array of its own costs 2.4 µs per
 // 4 KiB on Node and Deno.
 const SLAB_SIZE = 256 * 1024;
-/** Wire buffers above this get an allocation of their own (the head + body join limit). */
+/** Regions above this get an allocation of their own (the head + body join limit). */
 const SLAB_MAX = 16 * 1024;
 
-/** Fresh regions carved one after another from shared 256 KiB buffers. */
+/** Fresh regions carved one after another from shared buffers of SLAB_SIZE. */
 class Slab {
   #buffer = new ArrayBuffer(0);
   #offset = 0;
@@ -118,24 +112,23 @@ class Slab {
 const wire = new Slab();
 const scratch = new Slab();
 
-/** A fresh, zeroed region of `n` bytes for the wire that nothing else refers to. */
-export function wireBuffer(n: number): Uint8Array {
-  return wire.take(n);
-}
-
 /**
  * One wire buffer holding `text` (ISO-8859-1) followed by `tail` (`tailBytes` long in total):
  * a response head and its body leave as one write, copied once.
  */
 export function encodeWire(text: string, tail: readonly Uint8Array[] = [], tailBytes = 0): Uint8Array {
   const n = text.length;
-  const out = wireBuffer(n + tailBytes);
-  latin1Into(text, out);
-  let o = n;
-  for (const c of tail) {
-    out.set(c, o);
-    o += c.byteLength;
+  const out = wire.take(n + tailBytes);
+  if (n >= SHORT && text === lastHead) {
+    out.set(lastHeadBytes);
+  } else {
+    writeLatin1(text, out);
+    if (n >= SHORT) {
+      lastHead = text;
+      lastHeadBytes = out.slice(0, n);
+    }
   }
+  copyChunks(tail, out, n);
   return out;
 }
 
@@ -162,11 +155,7 @@ export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
   let n = 0;
   for (const c of chunks) n += c.byteLength;
   const out = new Uint8Array(n);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.byteLength;
-  }
+  copyChunks(chunks, out, 0);
   return out;
 }
 
@@ -179,27 +168,14 @@ export function joinWire(chunks: readonly Uint8Array[], size: number): Uint8Arra
   const first = chunks[0];
   if (chunks.length === 1) return first;
   let end = first.byteOffset + first.byteLength;
-  let adjacent = true;
   for (let i = 1; i < chunks.length; i++) {
     const c = chunks[i];
     if (c.buffer !== first.buffer || c.byteOffset !== end) {
-      adjacent = false;
-      break;
+      const out = wire.take(size);
+      copyChunks(chunks, out, 0);
+      return out;
     }
     end += c.byteLength;
   }
-  if (adjacent) return new Uint8Array(first.buffer, first.byteOffset, size);
-  const out = wireBuffer(size);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.byteLength;
-  }
-  return out;
-}
-
-/** True if every code unit of `s` is ASCII (so its UTF-8 and latin1 encodings are the same). */
-export function isAscii(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
-  return true;
+  return new Uint8Array(first.buffer, first.byteOffset, size);
 }
