@@ -6,7 +6,6 @@
 // same bytes (Date value masked) and both servers must close, or keep, the connection alike.
 // Cases marked `differs` are anyhttp's deliberate departures (README): there anyhttp must send
 // the case's `expect`, and node:http must still send something else.
-import { spawn } from "node:child_process";
 import * as net from "node:net";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -20,40 +19,7 @@ let anyhttp: Running;
 /** Start tests/fixtures/reference.mjs with the system `node` (found on PATH). */
 function startReference(): Promise<Running> {
   const file = here("./fixtures/reference.mjs");
-  const child = spawn("node", [file], { stdio: ["ignore", "pipe", "pipe"] });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    let err = "";
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`reference did not start in 30 s\n${out}\n${err}`));
-    }, 30_000);
-    child.stderr!.on("data", (d) => (err += d));
-    child.stdout!.on("data", (d) => {
-      out += d;
-      const m = /listening on \S*:(\d+)/.exec(out);
-      if (!m) return;
-      clearTimeout(timer);
-      resolve({
-        port: Number(m[1]),
-        child,
-        stop: () =>
-          new Promise<void>((done) => {
-            if (child.exitCode !== null || child.signalCode !== null) return done();
-            child.once("exit", () => done());
-            child.kill("SIGTERM");
-          }),
-      });
-    });
-    child.once("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`reference exited with ${code}\n${out}\n${err}`));
-    });
-  });
+  return start(file, {}, ["node", [file]]);
 }
 
 /**

@@ -20,9 +20,15 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-/** Run `file` with `env`, wait until it prints `listening on ...:<port>`. */
-export function start(file: string, env: Record<string, string> = {}): Promise<Running> {
-  const [cmd, args] = command(file);
+/**
+ * Run `file` with `env` (under the current runtime, or as `[cmd, args]` says), wait until it
+ * prints `listening on ...:<port>`.
+ */
+export function start(
+  file: string,
+  env: Record<string, string> = {},
+  [cmd, args]: [string, string[]] = command(file),
+): Promise<Running> {
   const child = spawn(cmd, args, {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -32,7 +38,7 @@ export function start(file: string, env: Record<string, string> = {}): Promise<R
     let err = "";
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`${file} did not start under ${runtime} in 30 s\n${out}\n${err}`));
+      reject(new Error(`${file} did not start under ${cmd} in 30 s\n${out}\n${err}`));
     }, 30_000);
     child.stderr!.on("data", (d) => (err += d));
     child.stdout!.on("data", (d) => {
@@ -45,16 +51,20 @@ export function start(file: string, env: Record<string, string> = {}): Promise<R
           child,
           stop: () =>
             new Promise<void>((done) => {
-              if (child.exitCode !== null) return done();
+              if (child.exitCode !== null || child.signalCode !== null) return done();
               child.once("exit", () => done());
               child.kill("SIGTERM");
             }),
         });
       }
     });
+    child.once("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
     child.once("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`${file} exited with ${code} under ${runtime}\n${out}\n${err}`));
+      reject(new Error(`${file} exited with ${code} under ${cmd}\n${out}\n${err}`));
     });
   });
 }
