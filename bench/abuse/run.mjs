@@ -22,11 +22,12 @@
 // Bun.gc(true)). Everything is on 127.0.0.1, every loop is bounded in count and time, and the
 // servers are killed at the end. Results: bench/abuse/results/<stamp>[-quick].json and .md.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as http from "node:http";
 import * as net from "node:net";
 import * as os from "node:os";
 import { join } from "node:path";
+import { anyhttpNodeBuild } from "../lib/common.mjs";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const HERE = join(ROOT, "bench", "abuse");
@@ -100,28 +101,6 @@ const LIMIT = {
 
 // ---------------------------------------------------------------------------------------------
 // Targets
-
-function newestMtime(dir) {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-function anyhttpNodeBuild() {
-  const dist = join(ROOT, "dist", "mod.js");
-  if (ANYHTTP_PREF === "source") return { kind: "source", why: "asked for source" };
-  if (!existsSync(dist)) {
-    if (ANYHTTP_PREF === "dist") throw new Error("dist/mod.js is missing: run `npm run build`");
-    return { kind: "source", why: "dist/mod.js missing: tsx on the source" };
-  }
-  const stale = Math.max(newestMtime(join(ROOT, "core")), newestMtime(join(ROOT, "adapters"))) > statSync(dist).mtimeMs;
-  if (ANYHTTP_PREF === "dist") return { kind: "dist", why: stale ? "asked for dist (OLDER than the sources)" : "asked for dist" };
-  if (stale) return { kind: "source", why: "dist/ is older than core/ or adapters/: tsx on the source (npm run build to test the build)" };
-  return { kind: "dist", why: "dist/mod.js, newer than the sources" };
-}
 
 function allTargets(build) {
   const s = (f) => join(HERE, "servers", f);
@@ -1078,7 +1057,7 @@ function pad(s, n) {
 }
 
 async function main() {
-  const build = anyhttpNodeBuild();
+  const build = anyhttpNodeBuild(ANYHTTP_PREF);
   const targets = pick(allTargets(build), TARGET_LIST, "target");
   const scenarios = pick(SCENARIOS, SCENARIO_LIST, "scenario");
   const runStart = now();
