@@ -67,12 +67,6 @@ export function latin1Encode(s: string): Uint8Array {
   return out;
 }
 
-// The last head encoded, and a copy of its bytes: consecutive responses of a server usually
-// have the same head within a second (the Date changes once a second). A copy, not a view of
-// the slab: a view would keep a whole slab alive.
-let lastHead = "";
-let lastHeadBytes = new Uint8Array(0);
-
 // Outgoing wire bytes are carved from shared slabs instead of one allocation each: a typed
 // array of its own costs an off-heap backing store and GC bookkeeping (on Node 20 that was
 // most of the time spent encoding a response head). A region is never handed out twice, so a
@@ -114,19 +108,89 @@ const scratch = new Slab();
 
 /**
  * One wire buffer holding `text` (ISO-8859-1) followed by `tail` (`tailBytes` long in total):
- * a response head and its body leave as one write, copied once.
+ * an informational head, or anything else already a string.
  */
 export function encodeWire(text: string, tail: readonly Uint8Array[] = [], tailBytes = 0): Uint8Array {
   const n = text.length;
   const out = wire.take(n + tailBytes);
-  if (n >= SHORT && text === lastHead) {
+  writeLatin1(text, out);
+  copyChunks(tail, out, n);
+  return out;
+}
+
+/**
+ * A response head as its parts: the status line (with its CRLF), then field names and values
+ * alternating, each value already a string. Lines are `name: value` CRLF; a CRLF ends the head.
+ */
+export type HeadParts = string[];
+
+/** The head's text, for `res._header`. */
+export function headText(parts: HeadParts): string {
+  let s = parts[0];
+  for (let i = 1; i < parts.length; i += 2) s += `${parts[i]}: ${parts[i + 1]}\r\n`;
+  return s + "\r\n";
+}
+
+// The last head built: its parts and, once encoded, a copy of its bytes. Consecutive responses
+// of a server usually have the same head within a second (the Date value changes once a
+// second) and their parts are mostly the very same string objects (literal names and values,
+// the cached status line and Date), so comparing parts is a pointer check each, where building
+// the head as one string meant concatenating, flattening and comparing ~150 characters per
+// response. A head equal to the last one is that same (never modified) array, and its bytes
+// are copied instead of encoded. A copy, not a view of the slab: a view would keep a whole
+// slab alive.
+let lastParts: HeadParts = [];
+let lastHeadBytes: Uint8Array | null = null;
+
+/**
+ * The head whose parts are `draft` (a scratch array, left as it is): the last head built if it
+ * has the same parts, else a new array of them.
+ */
+export function shareHead(draft: readonly string[]): HeadParts {
+  const last = lastParts;
+  const n = draft.length;
+  if (last.length === n) {
+    let i = 0;
+    while (i < n && draft[i] === last[i]) i++;
+    if (i === n) return last;
+  }
+  lastParts = draft.slice();
+  lastHeadBytes = null;
+  return lastParts;
+}
+
+/** Write `s` as ISO-8859-1 into `out` from `at`; returns the offset after it. */
+function putLatin1(s: string, out: Uint8Array, at: number): number {
+  const n = s.length;
+  for (let i = 0; i < n; i++) out[at + i] = s.charCodeAt(i);
+  return at + n;
+}
+
+/**
+ * One wire buffer holding the head `parts` (see HeadParts) followed by `tail` (`tailBytes`
+ * long in total): a response head and its body leave as one write, copied once.
+ */
+export function encodeHead(parts: HeadParts, tail: readonly Uint8Array[] = [], tailBytes = 0): Uint8Array {
+  const count = parts.length;
+  // Each field line adds ": " and CRLF; the empty line ending the head adds a CRLF.
+  let n = parts[0].length + 2 + 2 * (count - 1);
+  for (let i = 1; i < count; i++) n += parts[i].length;
+  const out = wire.take(n + tailBytes);
+  if (parts === lastParts && lastHeadBytes !== null) {
     out.set(lastHeadBytes);
   } else {
-    writeLatin1(text, out);
-    if (n >= SHORT) {
-      lastHead = text;
-      lastHeadBytes = out.slice(0, n);
+    let at = putLatin1(parts[0], out, 0);
+    for (let i = 1; i < count; i += 2) {
+      at = putLatin1(parts[i], out, at);
+      out[at++] = 0x3a; // ":"
+      out[at++] = 0x20;
+      at = putLatin1(parts[i + 1], out, at);
+      out[at++] = 0x0d;
+      out[at++] = 0x0a;
     }
+    out[at++] = 0x0d;
+    out[at] = 0x0a;
+    if (parts === lastParts) lastHeadBytes = out.slice(0, n);
   }
   copyChunks(tail, out, n);
   return out;

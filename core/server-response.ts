@@ -22,7 +22,7 @@
  * @module
  */
 
-import { encodeWire } from "./_bytes.ts";
+import { encodeHead, encodeWire, type HeadParts, headText, shareHead } from "./_bytes.ts";
 import { EventEmitter } from "./_events.ts";
 import { type BodyWriter, bodyWriter, type Framing } from "./body-writers.ts";
 import { LocalProtocolError, rangeError, typeError } from "./errors.ts";
@@ -96,6 +96,24 @@ const JOIN_LIMIT = 16 * 1024;
 /** The empty cork buffer, shared (replaced by an array of its own when something is corked). */
 const NO_CHUNKS: Uint8Array[] = [];
 
+// Scratch arrays for #buildHead (see there).
+const drafts: string[][] = [];
+let drafting = 0;
+
+// The Keep-Alive value for the last (timeout, max) seen: the same string object every time, so
+// consecutive heads compare equal part by part (see encodeHead).
+let keepAliveFor = -1;
+let keepAliveMax = -1;
+let keepAliveText = "";
+function keepAliveValue(timeoutMs: number, max: number): string {
+  if (timeoutMs !== keepAliveFor || max !== keepAliveMax) {
+    keepAliveFor = timeoutMs;
+    keepAliveMax = max;
+    keepAliveText = `timeout=${Math.floor(timeoutMs / 1000)}${max > 0 ? `, max=${max}` : ""}`;
+  }
+  return keepAliveText;
+}
+
 // Header fields #buildHead acts on (bits of #seen).
 const SEEN_CONNECTION = 1;
 const SEEN_LENGTH = 2;
@@ -140,12 +158,12 @@ export class ServerResponse extends EventEmitter {
   #rawList: Entry[] | null = null;
   /** writeHead's header object, when no header was set before (sent as given, not stored). */
   #rawObject: Record<string, HeaderValue> | null = null;
-  // While #buildHead runs: the head so far and the SEEN_* fields met.
-  #headText = "";
+  // While #buildHead runs: the SEEN_* fields met.
   #seen = 0;
   #touched = false;
   #removed = 0;
-  #head: string | null = null;
+  /** The head once built (Node's `_header`), as parts (see `encodeHead`). */
+  #head: HeadParts | null = null;
   #headSent = false;
   #state: SendState = "waiting";
   #writer: BodyWriter | null = null;
@@ -226,7 +244,7 @@ export class ServerResponse extends EventEmitter {
   }
   /** Node's name for the head once built (`null` before); middleware checks it. */
   get _header(): string | null {
-    return this.#head;
+    return this.#head === null ? null : headText(this.#head);
   }
   /** @internal The send half's state (`state.ts`). */
   get _sendState(): SendState {
@@ -639,19 +657,32 @@ export class ServerResponse extends EventEmitter {
     if (code === 204 || code === 304 || (code >= 100 && code <= 199)) this.#hasBody = false;
     // The connection may have lost keep-alive since this response was created.
     if (!this.#owner.keepAlive) this.shouldKeepAlive = false;
-    this.#headText = statusLine(code, this.statusMessage);
+    // Parts are collected in a scratch array (one per nesting level: a header value's
+    // toString() could build another response's head meanwhile), then shared or copied.
+    const head = drafts[drafting] ??= [];
+    drafting++;
+    head.length = 0;
+    try {
+      this.#collectHead(head, code);
+    } finally {
+      drafting--;
+    }
+    this.#head = shareHead(head);
+    if (this.#last) this.shouldKeepAlive = false;
+  }
+
+  #collectHead(head: string[], code: number): void {
+    head.push(statusLine(code, this.statusMessage));
     this.#seen = 0;
     const obj = this.#rawObject;
     if (obj !== null) {
       for (const name in obj) {
-        if (name && Object.hasOwn(obj, name)) this.#headLine(name, obj[name]);
+        if (name && Object.hasOwn(obj, name)) this.#headLine(head, name, obj[name]);
       }
     } else {
       const entries = this.#rawList ?? this.#map?.values();
-      if (entries) for (const { name, value } of entries) this.#headLine(name, value);
+      if (entries) for (const { name, value } of entries) this.#headLine(head, name, value);
     }
-    let head = this.#headText;
-    this.#headText = "";
     const seen = this.#seen;
     const hasConnection = (seen & SEEN_CONNECTION) !== 0;
     const hasLength = (seen & SEEN_LENGTH) !== 0;
@@ -660,7 +691,8 @@ export class ServerResponse extends EventEmitter {
     const hasTrailer = (seen & SEEN_TRAILER) !== 0;
     const defaultKeepAlive = (seen & SEEN_KEEP_ALIVE) === 0;
     // Framing first (RFC 9112 §6.3), so the Connection header can tell the truth about it.
-    let lengthLine = "";
+    let lengthName = "";
+    let lengthValue = "";
     if (!this.#hasBody) {
       this.#framing = "none";
     } else if (hasTE) {
@@ -671,10 +703,12 @@ export class ServerResponse extends EventEmitter {
       // HTTP/1.0 peer: the body ends when the connection closes (RFC 9112 §6.3, item 8).
       this.#framing = "close";
     } else if (!hasTrailer && this.#contentLength !== null && !(this.#removed & REMOVED_LENGTH)) {
-      lengthLine = `Content-Length: ${this.#contentLength}\r\n`;
+      lengthName = "Content-Length";
+      lengthValue = `${this.#contentLength}`;
       this.#framing = "length";
     } else if (!(this.#removed & REMOVED_TE)) {
-      lengthLine = "Transfer-Encoding: chunked\r\n";
+      lengthName = "Transfer-Encoding";
+      lengthValue = "chunked";
       this.chunkedEncoding = true;
       this.#framing = "chunked";
     } else {
@@ -683,36 +717,31 @@ export class ServerResponse extends EventEmitter {
     // A close-delimited body ends the connection; Node still says keep-alive for a
     // non-chunked Transfer-Encoding set by the handler, we say close (RFC 9112 §6.3, item 8).
     if (this.#framing === "close") this.#last = true;
-    if (!hasDate && this.sendDate) head += `Date: ${httpDate(this.#owner.now())}\r\n`;
+    if (!hasDate && this.sendDate) head.push("Date", httpDate(this.#owner.now()));
     if (!hasConnection) {
       const keep = !this.#last && this.shouldKeepAlive && (hasLength || this.useChunkedEncodingByDefault);
       if (!keep) this.#last = true;
       if (this.#removed & REMOVED_CONNECTION) {
         // Node: a removed Connection header is not replaced.
       } else if (keep) {
-        head += "Connection: keep-alive\r\n";
+        head.push("Connection", "keep-alive");
         const t = this.#owner.keepAliveTimeout;
-        if (t && defaultKeepAlive) {
-          const max = this.#owner.maxRequestsPerSocket;
-          head += `Keep-Alive: timeout=${Math.floor(t / 1000)}${max > 0 ? `, max=${max}` : ""}\r\n`;
-        }
+        if (t && defaultKeepAlive) head.push("Keep-Alive", keepAliveValue(t, this.#owner.maxRequestsPerSocket));
       } else {
-        head += "Connection: close\r\n";
+        head.push("Connection", "close");
       }
     }
-    head += lengthLine;
+    if (lengthName) head.push(lengthName, lengthValue);
     if (this.#framing !== "length") this.#contentLength = null;
     this.#writer = bodyWriter(this.#framing);
-    this.#head = head + "\r\n";
-    if (this.#last) this.shouldKeepAlive = false;
   }
 
   /** One header field of the head being built: its line(s), and what it tells _storeHeader. */
-  #headLine(name: string, value: HeaderValue): void {
+  #headLine(parts: HeadParts, name: string, value: HeaderValue): void {
     if (Array.isArray(value)) {
-      for (const v of value) this.#headText += `${name}: ${v}\r\n`;
+      for (const v of value) parts.push(name, typeof v === "string" ? v : `${v}`);
     } else {
-      this.#headText += `${name}: ${value}\r\n`;
+      parts.push(name, typeof value === "string" ? value : `${value}`);
     }
     const n = name.length;
     if (n !== 4 && n !== 7 && n !== 10 && n !== 14 && n !== 17) return;
@@ -775,8 +804,8 @@ export class ServerResponse extends EventEmitter {
     // follows it as chunks of its own (the connection sends them as a writev).
     let size = 0;
     for (const c of body) size += c.byteLength;
-    if (size <= JOIN_LIMIT) return this.#emitWire([encodeWire(this.#head!, body, size)]);
-    return this.#emitWire([encodeWire(this.#head!), ...body]);
+    if (size <= JOIN_LIMIT) return this.#emitWire([encodeHead(this.#head!, body, size)]);
+    return this.#emitWire([encodeHead(this.#head!), ...body]);
   }
 
   #emitWire(chunks: Uint8Array[]): boolean {

@@ -253,6 +253,62 @@ test("writeHead takes a flat array and an array of pairs", async () => {
   assert.equal(pairs.text, `HTTP/1.1 200 OK\r\nA: 1\r\nA: 2\r\nDate: ${DATE}\r\n${KA}Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n`);
 });
 
+
+test("res._header is the head as sent; repeated heads are reused only when every part is the same", async () => {
+  // The serializer reuses the last head's bytes when a head has the same parts: the responses
+  // below alternate equal and different heads of equal length, so a reuse keyed on anything
+  // less than every part would send a stale value.
+  const headers: (string | null)[] = [];
+  const s = await serve((req, res) => {
+    headers.push(res._header);
+    if (req.url === "/a") res.writeHead(200, { "X-V": "1", "Content-Length": 2 });
+    else if (req.url === "/b") res.writeHead(200, { "X-V": "2", "Content-Length": 2 });
+    else res.writeHead(200, { "X-W": "1", "Content-Length": 2 });
+    headers.push(res._header);
+    res.end("ok");
+  });
+  const c = s.connect();
+  const urls = ["/a", "/a", "/b", "/a", "/c", "/c"];
+  c.send(urls.map((u) => `GET ${u} HTTP/1.1\r\nHost: a\r\n\r\n`).join(""));
+  await c.settle();
+  const head = (line: string) => `HTTP/1.1 200 OK\r\n${line}\r\nContent-Length: 2\r\nDate: ${DATE}\r\n${KA}\r\n`;
+  const want = { "/a": head("X-V: 1"), "/b": head("X-V: 2"), "/c": head("X-W: 1") } as Record<string, string>;
+  assert.equal(c.text(), urls.map((u) => `${want[u]}ok`).join(""));
+  assert.deepEqual(headers, urls.flatMap((u) => [null, want[u]]));
+  await s.close();
+});
+
+test("a header value whose toString() writes another response's head: both heads are right", async () => {
+  const s = await serve((req, res) => {
+    if (req.url === "/outer") {
+      let armed = false;
+      res.setHeader("X-Late", {
+        toString() {
+          // Armed only while the outer head is being built (setHeader's checks read it too).
+          if (armed && !held.headersSent) held.writeHead(201, { "X-Inner": "yes" });
+          return "late";
+        },
+      } as unknown as string);
+      armed = true;
+      res.writeHead(200, { "X-Outer": "yes" });
+      armed = false;
+      assert.ok(held.headersSent);
+      res.end("o");
+    } else held = res;
+  });
+  let held!: ServerResponse;
+  const inner = s.connect();
+  inner.send("GET /inner HTTP/1.1\r\nHost: a\r\n\r\n");
+  await inner.settle();
+  const outer = s.connect();
+  outer.send("GET /outer HTTP/1.1\r\nHost: a\r\n\r\n");
+  await outer.settle();
+  held.end("i");
+  await inner.settle();
+  assert.equal(outer.text(), `HTTP/1.1 200 OK\r\nX-Late: late\r\nX-Outer: yes\r\nDate: ${DATE}\r\n${KA}Transfer-Encoding: chunked\r\n\r\n1\r\no\r\n0\r\n\r\n`);
+  assert.equal(inner.text(), `HTTP/1.1 201 Created\r\nX-Inner: yes\r\nDate: ${DATE}\r\n${KA}Transfer-Encoding: chunked\r\n\r\n1\r\ni\r\n0\r\n\r\n`);
+  await s.close();
+});
 test("204, 304 and 1xx responses carry no body; unknown codes say 'unknown'", async () => {
   const r204 = await exchange((_req, res) => {
     res.statusCode = 204;
