@@ -7,11 +7,15 @@
 //   npm run bench:core                         node (on dist/), 5 rounds × 1 s per workload
 //   deno run -A bench/core.ts · bun bench/core.ts
 //   ... -- --rounds 9 --seconds 2 --workloads get,pipelined,post --connections 50 --fresh
+//   ... -- --pollute 1024     after each read, evict caches by writing 1 MiB (a real server's
+//                             trip through the kernel); the eviction loop's own cost subtracted
+//   ... -- --alloc            (node) heap bytes allocated per request, by function
 //
 // Workloads: `get` — wrk's GET (one request per read, the response awaited before the next
 // read, as a keep-alive client does); `pipelined` — 100 GETs in one read; `post` — the 4 KiB
 // echo. Every response is checked before timing starts.
 
+import process from "node:process";
 import type { ConnectionSink, TcpHandle, Transport } from "../core/mod.ts";
 // @ts-ignore: plain .mjs shared with the other bench servers
 import { handler, POST_BODY } from "./servers/app.mjs";
@@ -38,6 +42,14 @@ const WORKLOADS = arg("workloads", "get,pipelined,post").split(",");
 // --fresh: every read is a new copy of the bytes (as from a socket), not the same array.
 const CONNECTIONS = Number(arg("connections", "1"));
 const FRESH = argv.includes("--fresh");
+// --pollute KiB: after every read, write one byte per 64-byte cache line of a KiB-sized buffer,
+// evicting the core's code and data from the CPU caches roughly as a real server's trip through
+// the kernel does between two requests. The loop's own cost, timed alone, is subtracted.
+const POLLUTE = new Uint8Array(Number(arg("pollute", "0")) * 1024);
+function pollute(round: number): void {
+  const p = POLLUTE;
+  for (let j = 0; j < p.length; j += 64) p[j] = round;
+}
 
 const enc = new TextEncoder();
 const GET = enc.encode("GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n");
@@ -84,7 +96,7 @@ const transport: Transport = {
   },
 };
 
-const server = createServer({ transport, keepAliveTimeout: 0, headersTimeout: 0, requestTimeout: 0 }, handler);
+const server = createServer(argv.includes("--timeouts") ? { transport } : { transport, keepAliveTimeout: 0, headersTimeout: 0, requestTimeout: 0 }, handler);
 server.listen(8080);
 
 const dec = new TextDecoder();
@@ -102,7 +114,7 @@ async function exchange(bytes: Uint8Array): Promise<string> {
 }
 
 async function check(): Promise<void> {
-  const ok = /^HTTP\/1\.1 200 OK\r\nContent-Type: text\/plain\r\nContent-Length: 2\r\nDate: [^\r]+\r\nConnection: keep-alive\r\nKeep-Alive: timeout=0\r\n\r\nok$|^HTTP\/1\.1 200 OK\r\nContent-Type: text\/plain\r\nContent-Length: 2\r\nDate: [^\r]+\r\nConnection: keep-alive\r\n\r\nok$/;
+  const ok = /^HTTP\/1\.1 200 OK\r\nContent-Type: text\/plain\r\nContent-Length: 2\r\nDate: [^\r]+\r\nConnection: keep-alive\r\nKeep-Alive: timeout=\d+\r\n\r\nok$|^HTTP\/1\.1 200 OK\r\nContent-Type: text\/plain\r\nContent-Length: 2\r\nDate: [^\r]+\r\nConnection: keep-alive\r\n\r\nok$/;
   const one = await exchange(GET);
   if (!ok.test(one)) throw new Error(`unexpected GET response: ${JSON.stringify(one)}`);
   const many = await exchange(PIPELINED);
@@ -112,15 +124,21 @@ async function check(): Promise<void> {
   if (!post.endsWith(`\r\n\r\n${POST_BODY}`)) throw new Error(`unexpected POST response: ${JSON.stringify(post.slice(0, 200))}`);
 }
 
-/** Requests per second for `seconds` of `bytes` (`per` requests each), microtasks run each time. */
-async function time(bytes: Uint8Array, per: number, seconds: number): Promise<number> {
+/**
+ * Requests per second for `seconds` of `bytes` (`per` requests each), microtasks run each time,
+ * and the process's CPU time per request in µs (steadier than the rate when the machine is
+ * shared: it does not count time this process waited for a core; it does count GC threads).
+ */
+async function time(bytes: Uint8Array, per: number, seconds: number): Promise<[number, number]> {
   let n = 0;
+  const cpu0 = process.cpuUsage();
   const start = performance.now();
   const end = start + seconds * 1000;
   let t = start;
   while (t < end) {
     for (let i = 0; i < 64; i++) {
       sinks[(n + i) % sinks.length].onData(FRESH ? bytes.slice() : bytes);
+      if (POLLUTE.length) pollute(n + i);
       // The response's 'finish'/'close' and the next request's scheduling run as microtasks,
       // as they would between two reads.
       await null;
@@ -128,7 +146,8 @@ async function time(bytes: Uint8Array, per: number, seconds: number): Promise<nu
     n += 64 * per;
     t = performance.now();
   }
-  return n / ((t - start) / 1000);
+  const cpu = process.cpuUsage(cpu0);
+  return [n / ((t - start) / 1000), (cpu.user + cpu.system) / n];
 }
 
 const median = (xs: number[]) => {
@@ -136,18 +155,91 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
+/** CPU µs of one pollute() call alone (with the same await per call as in time()). */
+async function pollutionAlone(): Promise<number> {
+  let n = 0;
+  const cpu0 = process.cpuUsage();
+  const end = performance.now() + SECONDS * 1000;
+  while (performance.now() < end) {
+    for (let i = 0; i < 64; i++) {
+      pollute(n + i);
+      await null;
+    }
+    n += 64;
+  }
+  const cpu = process.cpuUsage(cpu0);
+  return (cpu.user + cpu.system) / n;
+}
+
 await check();
 const inputs: Record<string, [Uint8Array, number]> = { get: [GET, 1], pipelined: [PIPELINED, PIPE], post: [POST, 1] };
-console.log(`anyhttp core, in process, ${runtime}: ${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connection(s)${FRESH ? ", fresh bytes per read" : ""}`);
+console.log(`anyhttp core, in process, ${runtime}: ${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connection(s)${FRESH ? ", fresh bytes per read" : ""}${POLLUTE.length ? `, ${POLLUTE.length >> 10} KiB of cache lines written after each read` : ""}`);
+let alone = 0;
+if (POLLUTE.length) {
+  const xs: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) xs.push(await pollutionAlone());
+  alone = median(xs);
+  console.log(`pollution alone: CPU ${alone.toFixed(2)} µs per read (subtracted below)`);
+}
+/**
+ * --alloc (node only): heap bytes allocated per request, by allocating function, from V8's
+ * sampling heap profiler with collected objects included. A count, not a time: it does not
+ * move with the machine's load, so it can be compared across runs and commits.
+ */
+async function allocation(w: string, bytes: Uint8Array, per: number): Promise<void> {
+  const { Session } = await import("node:inspector/promises");
+  const session = new Session();
+  session.connect();
+  await session.post("HeapProfiler.enable");
+  const reads = 20_000;
+  await session.post("HeapProfiler.startSampling", {
+    samplingInterval: 64,
+    includeObjectsCollectedByMinorGC: true,
+    includeObjectsCollectedByMajorGC: true,
+  });
+  for (let i = 0; i < reads; i++) {
+    sinks[i % sinks.length].onData(FRESH ? bytes.slice() : bytes);
+    await null;
+  }
+  const { profile } = await session.post("HeapProfiler.stopSampling");
+  session.disconnect();
+  type Node = { callFrame: { functionName: string; url: string; lineNumber: number }; selfSize: number; children: Node[] };
+  const by = new Map<string, number>();
+  let total = 0;
+  const walk = (n: Node) => {
+    total += n.selfSize;
+    const f = n.callFrame;
+    const key = `${f.functionName || "(anonymous)"} ${f.url.split("/").pop()}:${f.lineNumber + 1}`;
+    if (n.selfSize) by.set(key, (by.get(key) ?? 0) + n.selfSize);
+    for (const c of n.children) walk(c);
+  };
+  walk(profile.head as Node);
+  const n = reads * per;
+  console.log(`${w.padEnd(10)} ${(total / n).toFixed(0).padStart(6)} bytes allocated per request; by function:`);
+  for (const [k, v] of [...by].sort((a, b) => b[1] - a[1]).slice(0, 15)) {
+    console.log(`  ${(v / n).toFixed(0).padStart(6)}  ${k}`);
+  }
+}
+
 for (const w of WORKLOADS) {
   const [bytes, per] = inputs[w];
   await time(bytes, per, 0.3); // warm-up
+  if (argv.includes("--alloc")) {
+    await allocation(w, bytes, per);
+    continue;
+  }
   const rates: number[] = [];
-  for (let r = 0; r < ROUNDS; r++) rates.push(await time(bytes, per, SECONDS));
+  const cpus: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const [rate, cpu] = await time(bytes, per, SECONDS);
+    rates.push(rate);
+    cpus.push(cpu);
+  }
   const m = median(rates);
   console.log(
     `${w.padEnd(10)} ${(m / 1000).toFixed(1).padStart(7)} k req/s  ${(1e6 / m).toFixed(2).padStart(6)} µs/req  ` +
-      `(min ${(Math.min(...rates) / 1000).toFixed(1)}k, max ${(Math.max(...rates) / 1000).toFixed(1)}k)`,
+      `(min ${(Math.min(...rates) / 1000).toFixed(1)}k, max ${(Math.max(...rates) / 1000).toFixed(1)}k)  ` +
+      `CPU ${(median(cpus) - alone / per).toFixed(2)} µs/req`,
   );
 }
 void lastChunk;
