@@ -828,22 +828,29 @@ export class IncomingMessage extends EventEmitter {
   #scheduleFlow(): void {
     if (this.#flowScheduled) return;
     this.#flowScheduled = true;
-    defer(() => {
-      this.#flowScheduled = false;
-      if (this.#resumeEvent) {
-        this.#resumeEvent = false;
-        if (!this.destroyed) this.emit("resume");
-      }
-      while (this.#flowing && this.#buffered > 0 && !this.destroyed) {
-        this.#emitData(this.#take(this.#buffer[0].byteLength));
-      }
-      if (this.#flowing && this.#buffered === 0 && this.#ended && !this.destroyed) {
-        const tail = this.#tail();
-        if (tail) this.emit("data", tail);
-        this.#emitEnd();
-      }
-    });
+    defer(IncomingMessage.#flow, this);
   }
+
+  // Deferred tasks take their message as the argument: no closure per request.
+  static #flow = (msg: IncomingMessage): void => {
+    msg.#flowScheduled = false;
+    if (msg.#resumeEvent) {
+      msg.#resumeEvent = false;
+      if (!msg.destroyed) msg.emit("resume");
+    }
+    while (msg.#flowing && msg.#buffered > 0 && !msg.destroyed) {
+      msg.#emitData(msg.#take(msg.#buffer[0].byteLength));
+    }
+    if (msg.#flowing && msg.#buffered === 0 && msg.#ended && !msg.destroyed) {
+      const tail = msg.#tail();
+      if (tail) msg.emit("data", tail);
+      msg.#emitEnd();
+    }
+  };
+  static #end = (msg: IncomingMessage): void => msg.#emitEnd();
+  static #close = (msg: IncomingMessage): void => msg.#emitClose();
+  // Node's 'close' of an ended request comes two ticks after its 'end' (see #emitEnd).
+  static #closeLater = (msg: IncomingMessage): void => defer(IncomingMessage.#close, msg);
 
   #scheduleReadable(): void {
     if (this.#readableScheduled) return;
@@ -859,7 +866,7 @@ export class IncomingMessage extends EventEmitter {
   }
 
   #scheduleEnd(): void {
-    defer(() => this.#emitEnd());
+    defer(IncomingMessage.#end, this);
   }
 
   #emitEnd(): void {
@@ -870,7 +877,7 @@ export class IncomingMessage extends EventEmitter {
     this.emit("end");
     // Node's autoDestroy: 'close' follows 'end', two ticks later (destroy, then its callback),
     // so a response ended from an 'end' listener gets its 'finish' and 'close' in first.
-    afterResponse(() => this.#emitClose());
+    defer(IncomingMessage.#closeLater, this);
   }
 
   #emitClose(): void {

@@ -165,6 +165,8 @@ export class ServerResponse extends EventEmitter {
   /** The head once built (Node's `_header`), as parts (see `encodeHead`). */
   #head: HeadParts | null = null;
   #headSent = false;
+  /** end()'s callback, called after 'finish'. */
+  #endCallback: WriteCallback | null = null;
   #state: SendState = "waiting";
   #writer: BodyWriter | null = null;
   #framing: Framing = "close";
@@ -505,9 +507,9 @@ export class ServerResponse extends EventEmitter {
       if (total !== this.#contentLength) throw this.#lengthMismatch(total);
     }
     this.writableEnded = true;
-    const wire: Uint8Array[] = [];
-    if (data && this.#hasBody) wire.push(...this.#frame(data));
-    wire.push(...this.#writer!.end(this.#framing === "chunked" ? this.#trailers : undefined));
+    const framed = data && this.#hasBody ? this.#frame(data) : NO_CHUNKS;
+    const tail = this.#writer!.end(this.#framing === "chunked" ? this.#trailers : undefined);
+    const wire = tail.length === 0 ? framed : framed.length === 0 ? tail : [...framed, ...tail];
     if (!this.#headSent) this.#sendHead(wire);
     else if (wire.length) this.#emitWire(wire);
     this.#state = next(SEND, this.#state, "write-end");
@@ -522,14 +524,24 @@ export class ServerResponse extends EventEmitter {
       this.#last = true;
     }
     this.#owner.finished(this, this.#last || !this.shouldKeepAlive);
-    defer(() => {
-      this.writableFinished = true;
-      this.emit("finish");
-      callback?.(null);
-      this._close();
-    });
+    this.#endCallback = callback ?? null;
+    defer(ServerResponse.#finish, this);
     return this;
   }
+
+  // Deferred tasks take their response as the argument: no closure per response.
+  static #finish = (res: ServerResponse): void => {
+    res.writableFinished = true;
+    res.emit("finish");
+    const callback = res.#endCallback;
+    res.#endCallback = null;
+    callback?.(null);
+    res._close();
+  };
+  static #emitClose = (res: ServerResponse): void => {
+    res.#closeEmitted = true;
+    res.emit("close");
+  };
 
   /** Buffer writes until `uncork()` (or `end()`), then send them in one go. */
   cork(): void {
@@ -615,10 +627,7 @@ export class ServerResponse extends EventEmitter {
       // before this 'close', its own 'close' after).
       this.req._lost?.();
     }
-    defer(() => {
-      this.#closeEmitted = true;
-      this.emit("close");
-    });
+    defer(ServerResponse.#emitClose, this);
   }
 
   // ---- internals ------------------------------------------------------------------------
