@@ -8,14 +8,16 @@
 //   npm run bench -- --targets node,bun-serve --scenarios get50,pipe100
 //   npm run bench -- --anyhttp source|dist|auto   (default auto: dist/ when fresh)   --build
 //   npm run bench -- --report bench/results/latest.json   (print an earlier run's tables again)
+//   npm run bench -- --node24             also Node 24 (anyhttp, node:http, raw net), installed
+//                                         on demand into .bench/node24 (npm package node@24)
 //
 // The same settings as env: BENCH_ROUNDS, BENCH_DURATION, BENCH_WARMUP, BENCH_TARGETS,
-// BENCH_SCENARIOS, BENCH_QUICK=1, BENCH_ANYHTTP.
+// BENCH_SCENARIOS, BENCH_QUICK=1, BENCH_ANYHTTP, BENCH_NODE24=1.
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  allTargets, anyhttpNodeBuild, BENCH, cores, cpuBusy, cpuSeconds, cpuTimes, ensureWrk, exchange, hasTaskset,
+  allTargets, anyhttpNodeBuild, BENCH, cores, cpuBusy, cpuSeconds, cpuTimes, ensureNode24, ensureWrk, exchange, hasTaskset,
   machine, max, median, min, parseArgs, pinned, ROOT, selectTargets, sleep, startServer, verifyServer, versions,
 } from "./lib/common.mjs";
 
@@ -46,6 +48,8 @@ const ALL = (g) => ({ get50: g, get256: g, post4k: g, pipe100: g });
 const COMPARISONS = [
   { a: "anyhttp-node", b: "node-http-node", goal: { get50: 1.5, get256: 1.5, pipe100: 1.5, post4k: 1.3 } },
   { a: "anyhttp-node", b: "raw-node", goal: { get50: 0.85 } },
+  { a: "anyhttp-node24", b: "node-http-node24", goal: { get50: 1.5, get256: 1.5, pipe100: 1.5, post4k: 1.3 } },
+  { a: "anyhttp-node24", b: "raw-node24", goal: { get50: 0.85 } },
   { a: "anyhttp-bun", b: "bun-serve", goal: { get50: 1.0, get256: 1.0 } },
   { a: "anyhttp-bun", b: "node-http-bun", goal: ALL(1.5) },
   { a: "anyhttp-bun", b: "raw-bun", goal: { get50: 0.85 } },
@@ -133,7 +137,12 @@ async function main() {
     if (r.status !== 0) process.exit(1);
   }
   const build = anyhttpNodeBuild(opt("anyhttp", "BENCH_ANYHTTP", "auto"));
-  const targets = selectTargets(allTargets({ anyhttpBuild: build }), opt("targets", "BENCH_TARGETS"));
+  const node24 = Boolean(args.node24 || process.env.BENCH_NODE24 === "1");
+  if (node24 && !ensureNode24()) {
+    console.error("--node24: Node 24 could not be installed (npm install node@24 failed)");
+    process.exit(1);
+  }
+  const targets = selectTargets(allTargets({ anyhttpBuild: build, node24 }), opt("targets", "BENCH_TARGETS"));
   const scenarioList = opt("scenarios", "BENCH_SCENARIOS");
   const scenarios = scenarioList ? SCENARIOS.filter((s) => scenarioList.split(",").includes(s.id)) : SCENARIOS;
   if (scenarios.length === 0) throw new Error(`no scenario matches ${scenarioList}; known: ${SCENARIOS.map((s) => s.id).join(", ")}`);
@@ -141,7 +150,7 @@ async function main() {
   const started = new Date();
   const info = { machine: machine(), versions: versions() };
   console.log(`anyhttp bench ${started.toISOString()} · ${info.machine.cpu} × ${info.machine.cores} · load ${info.machine.loadavg.join(" ")}`);
-  console.log(`node ${info.versions.node} · deno ${info.versions.deno} · bun ${info.versions.bun} · wrk ${info.versions.wrk} · anyhttp ${info.versions.anyhttp} @ ${info.versions.git}${info.versions.dirty ? " + UNCOMMITTED changes in core/ or adapters/" : ""}`);
+  console.log(`node ${info.versions.node}${node24 ? ` · node24 ${info.versions.node24}` : ""} · deno ${info.versions.deno} · bun ${info.versions.bun} · wrk ${info.versions.wrk} · anyhttp ${info.versions.anyhttp} @ ${info.versions.git}${info.versions.dirty ? " + UNCOMMITTED changes in core/ or adapters/" : ""}`);
   console.log(`anyhttp on node: ${build.why}`);
   const perRun = scenarios.length * targets.length;
   const est = perRun * (WARMUP + ROUNDS * DURATION + 0.4 * (ROUNDS + (WARMUP ? 1 : 0)));

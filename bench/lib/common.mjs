@@ -13,7 +13,22 @@ export const BIN = {
   node: process.execPath,
   deno: join(ROOT, "node_modules", ".bin", "deno"),
   bun: join(ROOT, "node_modules", ".bin", "bun"),
+  // A second Node for the matrix (`--node24`), installed on demand by ensureNode24() into the
+  // git-ignored .bench/ so that it never shadows the system node in npm scripts.
+  node24: join(ROOT, ".bench", "node24", "node_modules", ".bin", "node"),
 };
+
+/**
+ * Make sure Node 24 is there for the `node24` targets: `npm install node@24` into .bench/node24
+ * (the npm package `node` ships the binary). Returns its version, or null if it cannot be had.
+ */
+export function ensureNode24() {
+  const version = () => sh(BIN.node24, ["--version"]);
+  if (existsSync(BIN.node24) && version()) return version();
+  console.log("node 24 missing: npm install node@24 into .bench/node24 …");
+  spawnSync("npm", ["install", "--prefix", join(ROOT, ".bench", "node24"), "--no-save", "--no-package-lock", "--no-audit", "--no-fund", "node@24"], { stdio: "inherit" });
+  return existsSync(BIN.node24) ? version() : null;
+}
 
 // ---------------------------------------------------------------------------------------------
 // anyhttp on node: the npm build when it is there and newer than every source file.
@@ -54,9 +69,11 @@ export function anyhttpNodeBuild(prefer = "auto") {
  * `args(opts)` gives the runtime's arguments; `opts.gc` asks for an exposed GC (memory bench),
  * `opts.nodeFlags` adds node flags (profiling).
  */
-export function allTargets({ anyhttpBuild = anyhttpNodeBuild() } = {}) {
+export function allTargets({ anyhttpBuild = anyhttpNodeBuild(), node24 = false } = {}) {
   const s = (f) => join("bench", "servers", f);
-  const node = (file, pre = []) => (o = {}) => [BIN.node, [...(o.gc ? ["--expose-gc"] : []), ...(o.nodeFlags ?? []), ...pre, s(file)]];
+  const nodeOf = (bin) => (file, pre = []) => (o = {}) => [bin, [...(o.gc ? ["--expose-gc"] : []), ...(o.nodeFlags ?? []), ...pre, s(file)]];
+  const node = nodeOf(BIN.node);
+  const n24 = nodeOf(BIN.node24);
   const deno = (file) => (o = {}) => [BIN.deno, ["run", "-A", ...(o.gc ? ["--v8-flags=--expose-gc"] : []), s(file)]];
   const bun = (file) => () => [BIN.bun, [s(file)]];
   return [
@@ -74,6 +91,16 @@ export function allTargets({ anyhttpBuild = anyhttpNodeBuild() } = {}) {
     { id: "deno-serve", label: "Deno.serve", group: "deno", kind: "peer", cmd: deno("deno-serve.ts") },
     { id: "node-http-deno", label: "node:http (deno)", group: "deno", kind: "peer", cmd: deno("node-http.mjs") },
     { id: "raw-deno", label: "raw Deno.listen", group: "deno", kind: "raw", cmd: deno("raw-deno.ts") },
+    ...(node24
+      ? [
+        {
+          id: "anyhttp-node24", label: anyhttpBuild.kind === "dist" ? "anyhttp node24 (dist)" : "anyhttp node24 (tsx)", group: "node24", kind: "anyhttp",
+          cmd: anyhttpBuild.kind === "dist" ? n24("anyhttp-dist.mjs") : n24("anyhttp.ts", ["--import", "tsx"]),
+        },
+        { id: "node-http-node24", label: "node:http (node24)", group: "node24", kind: "peer", cmd: n24("node-http.mjs") },
+        { id: "raw-node24", label: "raw net (node24)", group: "node24", kind: "raw", cmd: n24("raw-node.mjs") },
+      ]
+      : []),
   ];
 }
 
@@ -331,6 +358,7 @@ export function machine() {
 export function versions() {
   return {
     node: process.version,
+    node24: existsSync(BIN.node24) ? sh(BIN.node24, ["--version"]) : undefined,
     deno: /deno (\S+)/.exec(sh(BIN.deno, ["--version"]) ?? "")?.[1],
     bun: sh(BIN.bun, ["--version"]),
     wrk: /wrk (\S+)/.exec(sh("wrk", ["-v"]) ?? spawnSync("wrk", ["-v"], { encoding: "utf8" }).stdout ?? "")?.[1],
