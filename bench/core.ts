@@ -10,6 +10,8 @@
 //   ... -- --pollute 1024     after each read, evict caches by writing 1 MiB (a real server's
 //                             trip through the kernel); the eviction loop's own cost subtracted
 //   ... -- --alloc            (node) heap bytes allocated per request, by function
+//   ... -- --timeouts         the server's default timeouts instead of none (they cost a clock
+//                             read or two per request: the sweep is per server, not per request)
 //
 // Workloads: `get` — wrk's GET (one request per read, the response awaited before the next
 // read, as a keep-alive client does); `pipelined` — 100 GETs in one read; `post` — the 4 KiB
