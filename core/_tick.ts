@@ -20,13 +20,19 @@
 
 const resolved = Promise.resolve();
 let queue: (() => void)[] = [];
+const NOOP = (): void => {};
 let scheduled = false;
 
 function drain(): void {
-  // Callbacks deferred while draining are appended and run in this same batch.
+  // Callbacks deferred while draining are appended and run in this same batch. Each entry is
+  // dropped once it ran: a batch can be long (a deep pipeline served in slices continues from
+  // inside it, see Connection), and a callback kept in the array would keep its response and
+  // request alive until the whole batch is done.
   for (let i = 0; i < queue.length; i++) {
+    const fn = queue[i];
+    queue[i] = NOOP;
     try {
-      queue[i]();
+      fn();
     } catch (err) {
       queueMicrotask(() => {
         throw err;
