@@ -27,7 +27,10 @@ let count = 0;
 let scheduled = false;
 
 function drain(): void {
-  // Callbacks deferred while draining are appended and run in this same batch.
+  // Callbacks deferred while draining are appended and run in this same batch. Each entry is
+  // cleared once it ran: a batch can be long (a deep pipeline served in slices continues from
+  // inside it, see Connection), and a callback or argument kept in the arrays would keep its
+  // response and request alive until the whole batch is done.
   for (let i = 0; i < count; i++) {
     const fn = fns[i]!;
     const arg = args[i];
@@ -41,6 +44,8 @@ function drain(): void {
       });
     }
   }
+  // An unusually long batch gives its room back.
+  if (count > 1024) fns.length = args.length = 0;
   count = 0;
   scheduled = false;
 }

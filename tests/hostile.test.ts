@@ -2,6 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { IncomingMessage, ServerResponse } from "../core/mod.ts";
+import { PIPELINE_SLICE } from "../core/connection.ts";
 import { serve } from "./_support/memory.ts";
 
 const hello = (_req: IncomingMessage, res: ServerResponse) => res.end("hello world");
@@ -31,6 +32,36 @@ test("a client that pipelines without reading is held to a fixed bound of queued
   c.resumeReading();
   await c.settle();
   assert.equal(c.text().split("hello world").length - 1, 20_000);
+  await s.close();
+});
+
+test("a deep pipeline in one read is served in slices, each started once earlier exchanges are over", async () => {
+  // Until a request's and its response's deferred events ('finish', then 'close') ran, both
+  // stay alive: serving a whole read of pipelined requests in one go kept ~2 000 exchanges
+  // alive at once, and V8 grew its young generation to the maximum for them (`npm run abuse`,
+  // pipeline flood). An exchange is over when its request's 'close' ran.
+  let over = 0;
+  let maxLive = 0;
+  let n = 0;
+  const s = await serve((req, res) => {
+    maxLive = Math.max(maxLive, n++ - over);
+    req.on("close", () => over++);
+    res.end(req.url!.slice(1));
+  });
+  const c = s.connect();
+  const count = 10 * PIPELINE_SLICE;
+  let input = "";
+  for (let i = 0; i < count; i++) input += `GET /${i} HTTP/1.1\r\nHost: a\r\n\r\n`;
+  c.send(input); // one read
+  await c.settle();
+  // The rest of a read waits for the events deferred by the slice just served; those of a
+  // slice end three hops after its requests (response 'finish' → response 'close' → request
+  // 'close'), so at most three slices are ever live — whatever the depth of the pipeline.
+  assert.ok(maxLive <= 3 * PIPELINE_SLICE, `${maxLive} exchanges live at once`);
+  // Still every response, in order.
+  const bodies = c.text().split("\r\n\r\n").slice(1).map((part) => part.split("HTTP/1.1")[0]);
+  assert.deepEqual(bodies, Array.from({ length: count }, (_, i) => String(i)));
+  assert.equal(c.ended, false);
   await s.close();
 });
 
