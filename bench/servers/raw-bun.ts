@@ -4,9 +4,13 @@
 import { responses, TerminatorCounter } from "./_raw.mjs";
 // @ts-ignore
 import { PORT, ready } from "./_ready.mjs";
+// @ts-ignore
+import { coreShadow } from "./_shadow.mjs";
+
+const shadow = await coreShadow();
 
 declare const Bun: any;
-interface State { counter: TerminatorCounter; queue: Uint8Array[] }
+interface State { counter: TerminatorCounter; queue: Uint8Array[]; feed?: (chunk: Uint8Array) => void }
 
 function flush(socket: any, st: State) {
   while (st.queue.length > 0) {
@@ -26,11 +30,12 @@ const listener = Bun.listen({
   port: PORT,
   socket: {
     open(socket: any) {
-      socket.data = { counter: new TerminatorCounter(), queue: [] } satisfies State;
+      socket.data = { counter: new TerminatorCounter(), queue: [], feed: shadow?.() } satisfies State;
       socket.setNoDelay?.(true);
     },
     data(socket: any, chunk: Uint8Array) {
       const st: State = socket.data;
+      st.feed?.(chunk);
       const n = st.counter.count(chunk);
       if (n === 0) return;
       const out = responses(st.counter.isPost === 1, n);

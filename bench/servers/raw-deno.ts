@@ -4,17 +4,24 @@
 import { responses, TerminatorCounter } from "./_raw.mjs";
 // @ts-ignore
 import { PORT, ready } from "./_ready.mjs";
+// @ts-ignore
+import { coreShadow } from "./_shadow.mjs";
+
+const shadow = await coreShadow();
 
 declare const Deno: any;
 
 async function serve(conn: any) {
   const counter = new TerminatorCounter();
   const buf = new Uint8Array(64 * 1024);
+  const feed = shadow?.();
   try {
     conn.setNoDelay?.(true);
     for (;;) {
       const n = await conn.read(buf);
       if (n === null) break;
+      // The core may keep what it is given: a copy, as the deno adapter makes.
+      feed?.(buf.slice(0, n));
       const count = counter.count(buf.subarray(0, n));
       if (count === 0) continue;
       const out = responses(counter.isPost === 1, count);
