@@ -27,6 +27,14 @@ import { defer } from "./_tick.ts";
 /** What a connection needs from its server: options, the clock, and where to report. */
 export interface ConnectionHost {
   now(): number;
+  /**
+   * A time from the host's clock (its creation). Connections keep their timestamps as
+   * milliseconds since it: small integers V8 stores in the field itself (Smis: up to 2^30 ms,
+   * 12 days after it, on any V8 build), where absolute epoch milliseconds are a 16-byte
+   * HeapNumber box per field per connection. Past that the numbers are boxed again: the same
+   * results, only larger.
+   */
+  readonly epoch: number;
   readonly keepAliveTimeout: number;
   /** Extra idle time before a keep-alive connection is closed, past the advertised timeout. */
   readonly keepAliveTimeoutBuffer: number;
@@ -161,6 +169,26 @@ export function cannedResponse(status: number): Uint8Array {
 const parserPool: RequestParser[] = [];
 const POOL_MAX = 256;
 
+/**
+ * `time` (the host clock's) as milliseconds since the host's epoch, as a Smi when it is a
+ * whole number in range: a subtraction of two HeapNumbers (epoch milliseconds are beyond the
+ * Smi range) gives a HeapNumber even when the result is whole, and one stored HeapNumber makes
+ * V8 box that field in every connection. `| 0` gives V8's integer; out of range or fractional
+ * (a custom clock), the plain difference is kept: the same arithmetic, only boxed.
+ */
+function since(host: ConnectionHost, time: number): number {
+  const t = time - host.epoch;
+  const i = t | 0;
+  return i === t && i >= 0 && i < 0x40000000 ? i : t;
+}
+
+/**
+ * The empty queue every connection shares while it has nothing queued (`#pending`, `#batch`):
+ * an idle keep-alive connection then holds no array of its own (a JSArray is 32 bytes on
+ * 64-bit V8). Never pushed to: code that queues replaces it with a new array first.
+ */
+const NONE: Uint8Array[] = [];
+
 function takeParser(host: ConnectionHost): RequestParser {
   const p = parserPool.pop() ?? new RequestParser(host);
   // The host carries maxHeaderSize and maxHeadersCount itself: no limits object per parser.
@@ -192,7 +220,8 @@ export class Connection implements ConnectionSink, MessageHooks {
   #parser: RequestParser | null = null;
   #recv: ReceiveState = "idle";
   #keepAlive = true;
-  #pending: Uint8Array[] = [];
+  /** Read bytes waiting to be parsed; NONE when empty. */
+  #pending: Uint8Array[] = NONE;
   /** Bytes of #pending[0] already parsed (its rest is a later pipelined request). */
   #pendingStart = 0;
   #req: IncomingMessage | null = null;
@@ -207,20 +236,23 @@ export class Connection implements ConnectionSink, MessageHooks {
   #resDone = false;
   /** While lingering (see #linger): when to close at the latest. */
   #lingerUntil = 0;
-  #declaredLength = NaN;
-  #batch: Uint8Array[] = [];
+  /** The request's Content-Length; -1 when it has none (not NaN: a HeapNumber per connection). */
+  #declaredLength = -1;
+  /** Writes batched during one read; NONE when empty. */
+  #batch: Uint8Array[] = NONE;
   #batchBytes = 0;
   /** After an upgrade or CONNECT hand-off: bytes go straight to the socket's listeners. */
   #upgraded = false;
   #bodyReceived = 0;
   /** Requests seen on this connection. */
   requests = 0;
-  // Timestamps for the sweep (ms, from the injected clock).
+  // Timestamps for the sweep: ms since the host's epoch (see ConnectionHost.epoch).
   #headStart: number;
   #requestStart = 0;
   #lastActivity: number;
   #socketTimeout = 0;
-  /** The time of the read being processed, 0 outside onData: one clock read per read. */
+  /** The time of the read being processed (since the epoch), 0 outside onData: one clock
+   * read per read. */
   #readTime = 0;
 
   constructor(handle: TcpHandle, host: ConnectionHost) {
@@ -230,7 +262,7 @@ export class Connection implements ConnectionSink, MessageHooks {
     this.socket = new Socket(handle, this);
     // The first request's head timer starts at accept: a client that connects and sends
     // nothing is held to headersTimeout too.
-    this.#headStart = host.now();
+    this.#headStart = since(host, host.now());
     this.#lastActivity = this.#headStart;
   }
 
@@ -247,7 +279,7 @@ export class Connection implements ConnectionSink, MessageHooks {
   /** @internal `socket.setTimeout(ms)`. */
   socketSetTimeout(ms: number): void {
     this.#socketTimeout = ms;
-    this.#lastActivity = this.#host.now();
+    this.#lastActivity = since(this.#host, this.#host.now());
   }
 
   /** True when no request is in progress and no bytes are queued. */
@@ -258,7 +290,7 @@ export class Connection implements ConnectionSink, MessageHooks {
   // ---- ResponseOwner --------------------------------------------------------------------
 
   now(): number {
-    return this.#readTime || this.#host.now();
+    return this.#readTime === 0 ? this.#host.now() : this.#readTime + this.#host.epoch;
   }
   get keepAliveTimeout(): number {
     return this.#host.keepAliveTimeout;
@@ -274,7 +306,7 @@ export class Connection implements ConnectionSink, MessageHooks {
       // RFC 9112 §9.3: to reuse the connection we must read the rest of the body; past
       // DRAIN_LIMIT we close instead.
       const declared = this.#declaredLength;
-      if (Number.isFinite(declared) && declared - this.#bodyReceived > DRAIN_LIMIT) return false;
+      if (declared >= 0 && declared - this.#bodyReceived > DRAIN_LIMIT) return false;
     }
     return true;
   }
@@ -339,8 +371,8 @@ export class Connection implements ConnectionSink, MessageHooks {
       return;
     }
     this.#flush();
-    this.#lingerUntil = this.#host.now() + LINGER_MS;
-    this.#pending = [];
+    this.#lingerUntil = since(this.#host, this.#host.now()) + LINGER_MS;
+    this.#pending = NONE;
     this.#draining = false;
     if (this.#paused !== 0) {
       this.#paused = 0;
@@ -356,11 +388,12 @@ export class Connection implements ConnectionSink, MessageHooks {
       return;
     }
     if (this.#closed || this.#ending || this.#lingerUntil) return;
-    const now = this.#host.now();
+    const now = since(this.#host, this.#host.now());
     this.#lastActivity = now;
     if (chunk.byteLength === 0) return;
     if (this.#pending.length === 0) this.#pendingStart = 0;
-    this.#pending.push(chunk);
+    if (this.#pending === NONE) this.#pending = [chunk];
+    else this.#pending.push(chunk);
     this.#readTime = now;
     try {
       this.#process();
@@ -409,7 +442,7 @@ export class Connection implements ConnectionSink, MessageHooks {
   onClose(error?: Error): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#pending = [];
+    this.#pending = NONE;
     this.#recv = next(RECEIVE, this.#recv, "peer-closed");
     if (this.#req && !this.#req.complete) this.#req._abort();
     else this.#req?._dump();
@@ -451,9 +484,10 @@ export class Connection implements ConnectionSink, MessageHooks {
     return false;
   }
 
-  /** Called by the server's sweep with the current time. */
-  checkTimeouts(now: number): void {
+  /** Called by the server's sweep with the current time (the clock's). */
+  checkTimeouts(time: number): void {
     if (this.#closed || this.#ending) return;
+    const now = since(this.#host, time);
     if (this.#lingerUntil) {
       if (now >= this.#lingerUntil) this.#end();
       return;
@@ -499,6 +533,11 @@ export class Connection implements ConnectionSink, MessageHooks {
 
   // ---- internals ------------------------------------------------------------------------
 
+  /** `now()` as milliseconds since the host's epoch. */
+  #since(): number {
+    return this.#readTime === 0 ? since(this.#host, this.#host.now()) : this.#readTime;
+  }
+
   #timeout(): void {
     const err = new RemoteProtocolError("ERR_HTTP_REQUEST_TIMEOUT", "Request timeout", 408);
     this.#parseError(err);
@@ -522,20 +561,20 @@ export class Connection implements ConnectionSink, MessageHooks {
         // our writes wait for 'drain', so memory stays bounded by one high-water mark.
         if (this.#recv === "idle" && (this.#paused & PAUSE_DRAIN) !== 0) break;
         if (this.#recv === "error" || this.#recv === "closed") {
-          this.#pending = [];
+          this.#pending = NONE;
           break;
         }
         const chunk = this.#pending[0];
         const start = this.#pendingStart;
         if (this.#recv === "idle") {
           this.#recv = next(RECEIVE, "idle", "message-begin");
-          if (this.requests > 0) this.#headStart = this.now();
+          if (this.requests > 0) this.#headStart = this.#since();
           this.#requestStart = this.#headStart;
         }
         const parser = (this.#parser ??= takeParser(this.#host));
         const result = parser.execute(chunk, start);
         if (result === "error") {
-          this.#pending = [];
+          this.#pending = NONE;
           this.#parseError(parser.error!);
           break;
         }
@@ -605,7 +644,7 @@ export class Connection implements ConnectionSink, MessageHooks {
     // One pass over the fields that decide framing and validity; the user's `headers` object
     // is built only if the user asks for it.
     const f = scanFields(p.rawHeaders);
-    this.#declaredLength = f.contentLength === undefined ? NaN : Number(f.contentLength);
+    this.#declaredLength = f.contentLength === undefined ? -1 : Number(f.contentLength);
     // RFC 9112 §3.2: a server MUST respond 400 to an HTTP/1.1 request that lacks a Host
     // header field, has more than one, or has an invalid one.
     if (f.hosts > 1 || (f.hosts === 0 && host.requireHostHeader && p.versionMajor === 1 && p.versionMinor >= 1)) {
@@ -696,7 +735,7 @@ export class Connection implements ConnectionSink, MessageHooks {
     const req = this.#req!;
     const event = req.method === "CONNECT" ? "connect" : "upgrade";
     const chunks = [rest, ...this.#pending];
-    this.#pending = [];
+    this.#pending = NONE;
     this.#upgraded = true;
     this.#recv = "done";
     this.#resume(PAUSE_QUEUE | PAUSE_BODY);
@@ -714,9 +753,11 @@ export class Connection implements ConnectionSink, MessageHooks {
     this.#recv = next(RECEIVE, this.#recv, "next");
     const parser = this.#parser!;
     if (this.#pending.length === 0) {
-      // Nothing more was read: the connection goes idle without a parser (see takeParser).
+      // Nothing more was read: the connection goes idle without a parser (see takeParser) and
+      // without a queue array.
       giveParser(parser);
       this.#parser = null;
+      this.#pending = NONE;
     } else {
       parser.resume();
       parser.release();
@@ -725,7 +766,7 @@ export class Connection implements ConnectionSink, MessageHooks {
     this.#res = null;
     this.#draining = false;
     this.#resDone = false;
-    this.#lastActivity = this.now();
+    this.#lastActivity = this.#since();
     this.#headStart = this.#lastActivity;
     if (this.#host.closing || (this.#peerEnded && this.#pending.length === 0)) this.#end();
   }
@@ -733,7 +774,7 @@ export class Connection implements ConnectionSink, MessageHooks {
   #parseError(err: RemoteProtocolError): void {
     this.#recv = next(RECEIVE, this.#recv, "parse-error");
     this.#keepAlive = false;
-    this.#pending = [];
+    this.#pending = NONE;
     const res = this.#res;
     const req = this.#req;
     if (req && !req.complete) req._abort();
@@ -755,6 +796,7 @@ export class Connection implements ConnectionSink, MessageHooks {
     if (this.#processing) {
       // Responses written while we parse one read (synchronous handlers, pipelined requests)
       // leave in one write at the end of it: one syscall for a whole pipeline.
+      if (this.#batch === NONE) this.#batch = [];
       for (const c of chunks) {
         this.#batch.push(c);
         this.#batchBytes += c.byteLength;
@@ -769,7 +811,7 @@ export class Connection implements ConnectionSink, MessageHooks {
     if (this.#batch.length === 0) return true;
     const chunks = this.#batch;
     const size = this.#batchBytes;
-    this.#batch = [];
+    this.#batch = NONE;
     this.#batchBytes = 0;
     if (this.#closed) return false;
     const ok = this.#writeNow(chunks.length > 1 && size <= BATCH_LIMIT ? [joinWire(chunks, size)] : chunks);
@@ -794,7 +836,7 @@ export class Connection implements ConnectionSink, MessageHooks {
     if (this.#ending || this.#closed) return;
     this.#flush();
     this.#ending = true;
-    this.#pending = [];
+    this.#pending = NONE;
     this.#handle.end();
   }
 

@@ -126,6 +126,8 @@ export class Server extends EventEmitter implements ConnectionHost {
 
   #transport?: Transport;
   #clock: Clock;
+  /** @internal The clock's time at creation (see ConnectionHost.epoch). */
+  readonly epoch: number;
   #listener: Listener | null = null;
   #listening = false;
   #closing = false;
@@ -147,6 +149,7 @@ export class Server extends EventEmitter implements ConnectionHost {
     }
     this.#transport = o.transport;
     this.#clock = o.clock ?? systemClock;
+    this.epoch = this.#clock.now();
     this.keepAliveTimeout = positive("keepAliveTimeout", o.keepAliveTimeout, 5_000);
     this.keepAliveTimeoutBuffer = positive("keepAliveTimeoutBuffer", o.keepAliveTimeoutBuffer, 1_000);
     this.maxRequestBodySize = positive("maxRequestBodySize", o.maxRequestBodySize, Infinity);

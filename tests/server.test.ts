@@ -1,7 +1,7 @@
 // Byte-level behaviour of the server on the in-memory transport, clock pinned.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { IncomingMessage, ServerResponse } from "../core/mod.ts";
+import { type Clock, createMemoryTransport, createServer, type IncomingMessage, type ServerResponse, VirtualClock } from "../core/mod.ts";
 import { DATE, exchange, serve, splits } from "./_support/memory.ts";
 
 const KA = "Connection: keep-alive\r\nKeep-Alive: timeout=5\r\n";
@@ -522,6 +522,41 @@ test("keep-alive connections close after keepAliveTimeout plus its buffer of idl
   await c.settle();
   assert.equal(c.isClosed, true);
   await s.close();
+});
+
+test("timeouts hold with a clock that is fractional and 30 days past the server's start", async () => {
+  // Connections keep their times as milliseconds since the server's creation, as small integers
+  // where they can: this clock gives fractions and jumps 30 days (past 2^31 ms), so both kinds
+  // of number meet in the same fields.
+  const virtual = new VirtualClock();
+  let jump = 0;
+  const clock: Clock = {
+    now: () => virtual.now() + jump + 0.25,
+    setTimeout: (fn, ms) => virtual.setTimeout(fn, ms),
+    clearTimeout: (h) => virtual.clearTimeout(h),
+  };
+  const transport = createMemoryTransport();
+  const server = createServer({ transport, clock }, seed);
+  await new Promise<void>((resolve) => server.listen(0, resolve));
+  const before = transport.connectSync();
+  before.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  await before.settle();
+  jump = 30 * 24 * 3600 * 1000;
+  const after = transport.connectSync();
+  after.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  await after.settle();
+  assert.match(after.text(), /^HTTP\/1\.1 200 OK/);
+  virtual.advance(1_000);
+  await after.settle();
+  assert.equal(before.isClosed, true, "idle for 30 days: closed by the next sweep");
+  virtual.advance(4_500);
+  await after.settle();
+  assert.equal(after.isClosed, false, "open past the advertised 5 s: the 1 s buffer");
+  virtual.advance(1_000);
+  await after.settle();
+  assert.equal(after.isClosed, true);
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
 test("a head not complete within headersTimeout gets 408 and a closed connection", async () => {
