@@ -9,7 +9,7 @@
 //                    stopping when the response closes (the client went away)
 //   GET  /__mem    → 200 JSON: a full GC where the runtime allows it, then the runtime's own
 //                    memory numbers and the app's counters ({ rss, heapUsed, heapTotal,
-//                    external, gc, pid, connections, streamsActive, streamsStarted })
+//                    external, gc, pid, youngGen, connections, streamsActive, streamsStarted })
 const g = globalThis;
 const isDeno = typeof g.Deno !== "undefined";
 const isBun = typeof g.Bun !== "undefined";
@@ -53,13 +53,33 @@ function connections() {
   });
 }
 
+/**
+ * Physical bytes of V8's young generation (new space + new large-object space), or null where
+ * the runtime does not report heap spaces (Bun: JSC; its node:v8 gives zeros). V8 grows the
+ * young generation when many objects survive its scavenges (a burst of new connections) and
+ * keeps it after a full GC: the idle scenario reports RSS growth with and without it.
+ */
+async function youngGeneration() {
+  if (isBun) return null;
+  try {
+    const v8 = await import("node:v8");
+    let bytes = 0;
+    for (const s of v8.getHeapSpaceStatistics()) {
+      if (s.space_name === "new_space" || s.space_name === "new_large_object_space") bytes += s.physical_space_size;
+    }
+    return bytes > 0 ? bytes : null;
+  } catch {
+    return null;
+  }
+}
+
 async function memory() {
   const gc = gcNow();
   const m = isDeno ? g.Deno.memoryUsage() : g.process.memoryUsage();
   const pid = isDeno ? g.Deno.pid : g.process.pid;
   return {
     rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, gc, pid,
-    connections: await connections(), ...stats,
+    youngGen: await youngGeneration(), connections: await connections(), ...stats,
   };
 }
 
