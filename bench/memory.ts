@@ -125,7 +125,12 @@ async function measureTarget(target: any, n: number, settleMs: number) {
       const row: any = {
         target: target.id, label: target.label, connections: ready.open, failed: ready.failed, stillOpen: alive.open, openMs: ready.ms,
         before, after,
-        perConnection: { rss: per("vmRss"), heapUsed: per("heapUsed"), heapTotal: per("heapTotal"), external: per("external"), ...(before.jscHeapSize !== undefined ? { jscHeapSize: per("jscHeapSize") } : {}) },
+        perConnection: {
+          rss: per("vmRss"), heapUsed: per("heapUsed"), heapTotal: per("heapTotal"), external: per("external"),
+          // RSS growth less V8's young-generation growth (a one-time cost of the burst; null on Bun).
+          rssLessYoung: before.youngGen != null && after.youngGen != null ? (after.vmRss - before.vmRss - (after.youngGen - before.youngGen)) / ready.open : null,
+          ...(before.jscHeapSize !== undefined ? { jscHeapSize: per("jscHeapSize") } : {}),
+        },
         gc: before.gc,
       };
       if (ready.failed > 0 || alive.open !== ready.open || ready.open !== n) {
@@ -166,7 +171,7 @@ async function parent() {
         const row = await measureTarget(t, n, settleMs);
         rows.push({ round: r + 1, ...row });
         const p = row.perConnection;
-        console.log(`  ${row.error ? "✗" : "✓"} ${t.label.padEnd(22)} RSS ${(p.rss / 1024).toFixed(2)} KiB/conn · heap ${(p.heapUsed / 1024).toFixed(2)} KiB/conn · opened in ${row.openMs} ms${row.error ? ` · ${row.error}` : ""}`);
+        console.log(`  ${row.error ? "✗" : "✓"} ${t.label.padEnd(22)} RSS ${(p.rss / 1024).toFixed(2)} KiB/conn${p.rssLessYoung == null ? "" : ` (${(p.rssLessYoung / 1024).toFixed(2)} less young gen)`} · heap ${(p.heapUsed / 1024).toFixed(2)} KiB/conn · opened in ${row.openMs} ms${row.error ? ` · ${row.error}` : ""}`);
       } catch (e: any) {
         rows.push({ round: r + 1, target: t.id, label: t.label, error: e.message.split("\n").slice(0, 4).join(" | ") });
         console.log(`  ✗ ${t.label.padEnd(22)} NOT MEASURED: ${e.message.split("\n")[0]}`);
@@ -178,20 +183,22 @@ async function parent() {
     "",
     `Per idle keep-alive connection, ${n} connections, ${rounds > 1 ? `median of ${rounds} rounds` : "one round"}; growth of the server process after a full GC (KiB). ` +
       "RSS: VmRSS. Heap: the runtime's heapUsed (on Bun, JSC's heap size; the JSON also has bun:jsc heapStats()). External: ArrayBuffers and other off-heap memory the engine tracks. " +
-      "Bun.serve and Deno.serve keep their connections outside the JS heap: only RSS compares across all.",
+      "Bun.serve and Deno.serve keep their connections outside the JS heap: only RSS compares across all. " +
+      "RSS less young gen: the same growth without that of V8's young generation (new space), which the burst of connections grows and a full GC does not give back: a one-time cost (node, deno).",
     "",
-    "| server | RSS KiB/conn | heap KiB/conn | external KiB/conn | RSS before → after (MiB) | note |",
-    "|---|---:|---:|---:|---:|---|",
+    "| server | RSS KiB/conn | RSS less young gen | heap KiB/conn | external KiB/conn | RSS before → after (MiB) | note |",
+    "|---|---:|---:|---:|---:|---:|---|",
   ];
   for (const t of targets) {
     const rs = rows.filter((x) => x.target === t.id && x.perConnection);
     if (rs.length === 0) {
-      out.push(`| ${t.label} | – | – | – | – | ${rows.find((x) => x.target === t.id)?.error ?? "not measured"} |`);
+      out.push(`| ${t.label} | – | – | – | – | – | ${rows.find((x) => x.target === t.id)?.error ?? "not measured"} |`);
       continue;
     }
     const med = (k: string) => common.median(rs.map((x) => x.perConnection[k]));
     const mb = (x: number) => (x / 2 ** 20).toFixed(0);
-    out.push(`| ${t.label} | ${KiB(med("rss"))} | ${KiB(med("heapUsed"))} | ${KiB(med("external"))} | ${mb(rs[0].before.vmRss)} → ${mb(rs[0].after.vmRss)} | ${rs.map((x) => x.error).filter(Boolean).join("; ") || (rs[0].gc ? "" : "no forced GC")} |`);
+    const young = rs.every((x) => x.perConnection.rssLessYoung != null) ? KiB(med("rssLessYoung")) : "–";
+    out.push(`| ${t.label} | ${KiB(med("rss"))} | ${young} | ${KiB(med("heapUsed"))} | ${KiB(med("external"))} | ${mb(rs[0].before.vmRss)} → ${mb(rs[0].after.vmRss)} | ${rs.map((x) => x.error).filter(Boolean).join("; ") || (rs[0].gc ? "" : "no forced GC")} |`);
   }
   const base = rows.find((x) => x.target === "node-http-node" && x.perConnection);
   const ours = rows.find((x) => x.target === "anyhttp-node" && x.perConnection);

@@ -29,18 +29,36 @@ function gcNow() {
   }
 }
 
-function memory() {
+/**
+ * Physical bytes of V8's young generation (new space + new large-object space); null on Bun
+ * (JSC: its node:v8 reports zeros). V8 grows it during a burst of connections and keeps it
+ * after a full GC: bench/memory.ts reports RSS growth with and without it.
+ */
+async function youngGeneration() {
+  if (isBun) return null;
+  try {
+    const v8 = await import("node:v8");
+    let bytes = 0;
+    for (const s of v8.getHeapSpaceStatistics()) {
+      if (s.space_name === "new_space" || s.space_name === "new_large_object_space") bytes += s.physical_space_size;
+    }
+    return bytes > 0 ? bytes : null;
+  } catch {
+    return null;
+  }
+}
+
+async function memory() {
   gcNow();
   const m = isDeno ? g.Deno.memoryUsage() : g.process.memoryUsage();
-  const out = { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, gc: isBun || typeof g.gc === "function" };
+  const out = { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, youngGen: await youngGeneration(), gc: isBun || typeof g.gc === "function" };
   if (isBun) {
     // JSC's own numbers; process.memoryUsage().heapUsed on Bun is a coarser estimate.
-    return import("bun:jsc").then((jsc) => {
-      const s = jsc.heapStats();
-      return { ...out, jscHeapSize: s.heapSize, jscExtraMemory: s.extraMemorySize };
-    });
+    const jsc = await import("bun:jsc");
+    const s = jsc.heapStats();
+    return { ...out, jscHeapSize: s.heapSize, jscExtraMemory: s.extraMemorySize };
   }
-  return Promise.resolve(out);
+  return out;
 }
 
 async function control() {
