@@ -63,6 +63,17 @@ export interface ConnectionHost {
   removed(conn: Connection): void;
 }
 
+// Connection states, bits of Connection#flags (one field instead of eight booleans: 56 bytes
+// less per connection on 64-bit V8).
+const KEEP_ALIVE = 1; // the keep-alive latch: true -> false only
+const PROCESSING = 2; // #process is on the stack
+const PEER_ENDED = 4; // the peer half-closed
+const ENDING = 8; // #end() or destroy() called
+const CLOSED = 16; // onClose ran
+const DRAINING = 32; // reading and discarding an unread request body
+const RES_DONE = 64; // the current response finished
+const UPGRADED = 128; // after an upgrade or CONNECT hand-off: bytes go straight to the socket's listeners
+
 // Inbound flow control: reading stops while any reason holds.
 const PAUSE_BODY = 1; // the request body buffer is above its high-water mark
 const PAUSE_QUEUE = 2; // bytes of a later request wait behind the current exchange
@@ -219,7 +230,8 @@ export class Connection implements ConnectionSink, MessageHooks {
   /** Only while a request is being read: see takeParser. */
   #parser: RequestParser | null = null;
   #recv: ReceiveState = "idle";
-  #keepAlive = true;
+  /** The states below (KEEP_ALIVE ... UPGRADED), one bit each: one field instead of eight. */
+  #flags = KEEP_ALIVE;
   /** Read bytes waiting to be parsed; NONE when empty. */
   #pending: Uint8Array[] = NONE;
   /** Bytes of #pending[0] already parsed (its rest is a later pipelined request). */
@@ -227,13 +239,7 @@ export class Connection implements ConnectionSink, MessageHooks {
   #req: IncomingMessage | null = null;
   #res: ServerResponse | null = null;
   #paused = 0;
-  #processing = false;
-  #peerEnded = false;
-  #ending = false;
-  #closed = false;
-  #draining = false;
   #drainBudget = 0;
-  #resDone = false;
   /** While lingering (see #linger): when to close at the latest. */
   #lingerUntil = 0;
   /** The request's Content-Length; -1 when it has none (not NaN: a HeapNumber per connection). */
@@ -241,8 +247,6 @@ export class Connection implements ConnectionSink, MessageHooks {
   /** Writes batched during one read; NONE when empty. */
   #batch: Uint8Array[] = NONE;
   #batchBytes = 0;
-  /** After an upgrade or CONNECT hand-off: bytes go straight to the socket's listeners. */
-  #upgraded = false;
   #bodyReceived = 0;
   /** Requests seen on this connection. */
   requests = 0;
@@ -300,7 +304,7 @@ export class Connection implements ConnectionSink, MessageHooks {
   }
   /** Whether the connection may be reused after the current response. */
   get keepAlive(): boolean {
-    if (!this.#keepAlive || this.#host.closing || this.#peerEnded) return false;
+    if ((this.#flags & KEEP_ALIVE) === 0 || this.#host.closing || (this.#flags & PEER_ENDED) !== 0) return false;
     const req = this.#req;
     if (req && !req.complete) {
       // RFC 9112 §9.3: to reuse the connection we must read the rest of the body; past
@@ -313,7 +317,7 @@ export class Connection implements ConnectionSink, MessageHooks {
 
   /** @internal Queue a response's wire bytes. */
   send(res: ServerResponse, chunks: Uint8Array[]): boolean {
-    if (res !== this.#res || this.#closed || this.#ending) return false;
+    if (res !== this.#res || (this.#flags & (CLOSED | ENDING)) !== 0) return false;
     const ok = this.#write(chunks);
     if (!ok) this.#pause(PAUSE_DRAIN);
     return ok;
@@ -322,13 +326,13 @@ export class Connection implements ConnectionSink, MessageHooks {
   /** @internal The current response is complete. */
   finished(res: ServerResponse, close: boolean): void {
     if (res !== this.#res) return;
-    if (close) this.#keepAlive = false;
-    this.#resDone = true;
+    if (close) this.#flags &= ~KEEP_ALIVE;
+    this.#flags |= RES_DONE;
     // Node's _dump: whatever body the handler did not read is discarded from here on.
     this.#req!._dump();
     // When #process is on the stack (the handler answered synchronously), it continues
     // from here once the current chunk is applied.
-    if (!this.#processing) {
+    if ((this.#flags & PROCESSING) === 0) {
       this.#afterResponse();
       if (this.#recv === "idle") {
         this.#resume(PAUSE_QUEUE);
@@ -339,17 +343,17 @@ export class Connection implements ConnectionSink, MessageHooks {
 
   /** The response is done: keep the connection for the next request, drain, or close. */
   #afterResponse(): void {
-    if (this.#ending || this.#closed) return;
+    if ((this.#flags & (ENDING | CLOSED)) !== 0) return;
     if (this.#recv === "done") {
-      if (this.#keepAlive) this.#startNext();
+      if ((this.#flags & KEEP_ALIVE) !== 0) this.#startNext();
       else this.#end();
       return;
     }
-    if (this.#draining) return;
+    if ((this.#flags & DRAINING) !== 0) return;
     // RFC 9112 §9.3: the rest of the request body must be read before the connection can
     // carry another request; up to DRAIN_LIMIT we read and discard it, past that we close.
-    if (this.#keepAlive && this.keepAlive) {
-      this.#draining = true;
+    if ((this.#flags & KEEP_ALIVE) !== 0 && this.keepAlive) {
+      this.#flags |= DRAINING;
       this.#drainBudget = DRAIN_LIMIT;
       this.#resume(PAUSE_BODY);
     } else {
@@ -365,15 +369,15 @@ export class Connection implements ConnectionSink, MessageHooks {
    * half-closes or LINGER_MS pass, then close.
    */
   #linger(): void {
-    if (this.#ending || this.#closed || this.#lingerUntil) return;
-    if (this.#peerEnded) {
+    if ((this.#flags & (ENDING | CLOSED)) !== 0 || this.#lingerUntil) return;
+    if ((this.#flags & PEER_ENDED) !== 0) {
       this.#end();
       return;
     }
     this.#flush();
     this.#lingerUntil = since(this.#host, this.#host.now()) + LINGER_MS;
     this.#pending = NONE;
-    this.#draining = false;
+    this.#flags &= ~DRAINING;
     if (this.#paused !== 0) {
       this.#paused = 0;
       this.#handle.resume();
@@ -383,11 +387,11 @@ export class Connection implements ConnectionSink, MessageHooks {
   // ---- ConnectionSink -------------------------------------------------------------------
 
   onData(chunk: Uint8Array): void {
-    if (this.#upgraded) {
+    if ((this.#flags & UPGRADED) !== 0) {
       this.socket.emit("data", chunk);
       return;
     }
-    if (this.#closed || this.#ending || this.#lingerUntil) return;
+    if ((this.#flags & (CLOSED | ENDING)) !== 0 || this.#lingerUntil) return;
     const now = since(this.#host, this.#host.now());
     this.#lastActivity = now;
     if (chunk.byteLength === 0) return;
@@ -403,13 +407,13 @@ export class Connection implements ConnectionSink, MessageHooks {
   }
 
   onEnd(): void {
-    if (this.#upgraded) {
+    if ((this.#flags & UPGRADED) !== 0) {
       this.socket.emit("end");
       return;
     }
-    if (this.#closed) return;
-    this.#peerEnded = true;
-    if (this.#ending) return;
+    if ((this.#flags & CLOSED) !== 0) return;
+    this.#flags |= PEER_ENDED;
+    if ((this.#flags & ENDING) !== 0) return;
     if (this.#lingerUntil) {
       this.#end();
       return;
@@ -428,11 +432,11 @@ export class Connection implements ConnectionSink, MessageHooks {
   }
 
   onDrain(): void {
-    if (this.#upgraded) {
+    if ((this.#flags & UPGRADED) !== 0) {
       this.socket.emit("drain");
       return;
     }
-    if (this.#closed) return;
+    if ((this.#flags & CLOSED) !== 0) return;
     this.#resume(PAUSE_DRAIN);
     this.#res?._onDrain();
     // Requests held back while the peer was not reading (see #process) go on now.
@@ -440,8 +444,8 @@ export class Connection implements ConnectionSink, MessageHooks {
   }
 
   onClose(error?: Error): void {
-    if (this.#closed) return;
-    this.#closed = true;
+    if ((this.#flags & CLOSED) !== 0) return;
+    this.#flags |= CLOSED;
     this.#pending = NONE;
     this.#recv = next(RECEIVE, this.#recv, "peer-closed");
     if (this.#req && !this.#req.complete) this.#req._abort();
@@ -452,7 +456,7 @@ export class Connection implements ConnectionSink, MessageHooks {
       this.#parser = null;
       // Closed from inside #process (a handler destroying its socket): the loop may still read
       // this parser's results, so it goes back to the pool only after the current code ran.
-      if (this.#processing) defer(() => giveParser(parser));
+      if ((this.#flags & PROCESSING) !== 0) defer(() => giveParser(parser));
       else giveParser(parser);
     }
     this.socket._closed(error !== undefined);
@@ -470,8 +474,8 @@ export class Connection implements ConnectionSink, MessageHooks {
 
   /** Close at once. */
   destroy(error?: Error): void {
-    if (this.#closed) return;
-    this.#ending = true;
+    if ((this.#flags & CLOSED) !== 0) return;
+    this.#flags |= ENDING;
     this.#handle.destroy(error);
   }
 
@@ -486,14 +490,14 @@ export class Connection implements ConnectionSink, MessageHooks {
 
   /** Called by the server's sweep with the current time (the clock's). */
   checkTimeouts(time: number): void {
-    if (this.#closed || this.#ending) return;
+    if ((this.#flags & (CLOSED | ENDING)) !== 0) return;
     const now = since(this.#host, time);
     if (this.#lingerUntil) {
       if (now >= this.#lingerUntil) this.#end();
       return;
     }
     const host = this.#host;
-    if (this.#upgraded) {
+    if ((this.#flags & UPGRADED) !== 0) {
       this.#checkSocketTimeout(now);
       return;
     }
@@ -544,11 +548,11 @@ export class Connection implements ConnectionSink, MessageHooks {
   }
 
   #process(): void {
-    if (this.#processing) return;
-    this.#processing = true;
+    if ((this.#flags & PROCESSING) !== 0) return;
+    this.#flags |= PROCESSING;
     const first = this.requests;
     try {
-      while (this.#pending.length > 0 && !this.#closed && !this.#ending) {
+      while (this.#pending.length > 0 && (this.#flags & (CLOSED | ENDING)) === 0) {
         // Pipelined bytes wait until both halves of this exchange are done.
         if (this.#recv === "done") break;
         // A deep pipeline goes on after the deferred events of this slice (see PIPELINE_SLICE);
@@ -600,15 +604,15 @@ export class Connection implements ConnectionSink, MessageHooks {
         const req = this.#req;
         for (const body of parser.bodyChunks) {
           this.#bodyReceived += body.byteLength;
-          if (this.#bodyReceived > this.#host.maxRequestBodySize && !this.#draining) {
+          if (this.#bodyReceived > this.#host.maxRequestBodySize && (this.#flags & DRAINING) === 0) {
             this.#parseError(new RemoteProtocolError("ERR_HTTP_BODY_TOO_LARGE", "Request body too large", 413));
             break;
           }
-          if (this.#draining) this.#drainBudget -= body.byteLength;
+          if ((this.#flags & DRAINING) !== 0) this.#drainBudget -= body.byteLength;
           else if (req && !req._push(body)) this.#pause(PAUSE_BODY);
         }
         if (this.#recv === "error") break;
-        if (this.#draining && this.#drainBudget < 0) {
+        if ((this.#flags & DRAINING) !== 0 && this.#drainBudget < 0) {
           this.#linger();
           break;
         }
@@ -616,14 +620,14 @@ export class Connection implements ConnectionSink, MessageHooks {
           this.#recv = next(RECEIVE, this.#recv, "message-complete");
           req?._pushEnd();
         }
-        if (this.#resDone) this.#afterResponse();
+        if ((this.#flags & RES_DONE) !== 0) this.#afterResponse();
       }
     } finally {
-      this.#processing = false;
+      this.#flags &= ~PROCESSING;
       this.#flush();
     }
     // After the loop, not inside it: a transport may deliver data synchronously from resume().
-    if (this.#pending.length > 0 && !this.#ending && !this.#closed) this.#pause(PAUSE_QUEUE);
+    if (this.#pending.length > 0 && (this.#flags & (ENDING | CLOSED)) === 0) this.#pause(PAUSE_QUEUE);
     else this.#resume(PAUSE_QUEUE);
   }
 
@@ -688,7 +692,7 @@ export class Connection implements ConnectionSink, MessageHooks {
       this.#parseError(new RemoteProtocolError("ERR_HTTP_BODY_TOO_LARGE", "Request body too large", 413));
       return false;
     }
-    if (!p.shouldKeepAlive) this.#keepAlive = false;
+    if (!p.shouldKeepAlive) this.#flags &= ~KEEP_ALIVE;
     this.#req = req;
     this.#bodyReceived = 0;
     if (p.upgrade && (p.method === "CONNECT" || host.listenerCount("upgrade") > 0)) {
@@ -697,7 +701,7 @@ export class Connection implements ConnectionSink, MessageHooks {
       return true;
     }
     const max = host.maxRequestsPerSocket;
-    if (max > 0 && this.requests >= max) this.#keepAlive = false;
+    if (max > 0 && this.requests >= max) this.#flags &= ~KEEP_ALIVE;
     const res = host.createResponse(req, this);
     this.#res = res;
     if (max > 0 && this.requests > max) {
@@ -706,7 +710,7 @@ export class Connection implements ConnectionSink, MessageHooks {
       host.dispatch("dropRequest", req, this.socket);
       res.writeHead(503);
       res.end();
-      return !this.#closed;
+      return (this.#flags & CLOSED) === 0;
     }
     const expect = f.expect;
     if (expect !== undefined && p.versionMajor === 1 && p.versionMinor >= 1) {
@@ -724,10 +728,10 @@ export class Connection implements ConnectionSink, MessageHooks {
         res.writeHead(417);
         res.end();
       }
-      return !this.#closed;
+      return (this.#flags & CLOSED) === 0;
     }
     host.dispatch("request", req, res);
-    return !this.#closed;
+    return (this.#flags & CLOSED) === 0;
   }
 
   /** Give the connection to an 'upgrade' or 'connect' listener, with the bytes read past the head. */
@@ -736,7 +740,7 @@ export class Connection implements ConnectionSink, MessageHooks {
     const event = req.method === "CONNECT" ? "connect" : "upgrade";
     const chunks = [rest, ...this.#pending];
     this.#pending = NONE;
-    this.#upgraded = true;
+    this.#flags |= UPGRADED;
     this.#recv = "done";
     this.#resume(PAUSE_QUEUE | PAUSE_BODY);
     req._pushEnd();
@@ -764,16 +768,15 @@ export class Connection implements ConnectionSink, MessageHooks {
     }
     this.#req = null;
     this.#res = null;
-    this.#draining = false;
-    this.#resDone = false;
+    this.#flags &= ~(DRAINING | RES_DONE);
     this.#lastActivity = this.#since();
     this.#headStart = this.#lastActivity;
-    if (this.#host.closing || (this.#peerEnded && this.#pending.length === 0)) this.#end();
+    if (this.#host.closing || ((this.#flags & PEER_ENDED) !== 0 && this.#pending.length === 0)) this.#end();
   }
 
   #parseError(err: RemoteProtocolError): void {
     this.#recv = next(RECEIVE, this.#recv, "parse-error");
-    this.#keepAlive = false;
+    this.#flags &= ~KEEP_ALIVE;
     this.#pending = NONE;
     const res = this.#res;
     const req = this.#req;
@@ -792,8 +795,8 @@ export class Connection implements ConnectionSink, MessageHooks {
   }
 
   #write(chunks: Uint8Array[]): boolean {
-    if (this.#closed || this.#ending) return false;
-    if (this.#processing) {
+    if ((this.#flags & (CLOSED | ENDING)) !== 0) return false;
+    if ((this.#flags & PROCESSING) !== 0) {
       // Responses written while we parse one read (synchronous handlers, pipelined requests)
       // leave in one write at the end of it: one syscall for a whole pipeline.
       if (this.#batch === NONE) this.#batch = [];
@@ -813,7 +816,7 @@ export class Connection implements ConnectionSink, MessageHooks {
     const size = this.#batchBytes;
     this.#batch = NONE;
     this.#batchBytes = 0;
-    if (this.#closed) return false;
+    if ((this.#flags & CLOSED) !== 0) return false;
     const ok = this.#writeNow(chunks.length > 1 && size <= BATCH_LIMIT ? [joinWire(chunks, size)] : chunks);
     if (!ok) this.#pause(PAUSE_DRAIN);
     return ok;
@@ -833,9 +836,9 @@ export class Connection implements ConnectionSink, MessageHooks {
   }
 
   #end(): void {
-    if (this.#ending || this.#closed) return;
+    if ((this.#flags & (ENDING | CLOSED)) !== 0) return;
     this.#flush();
-    this.#ending = true;
+    this.#flags |= ENDING;
     this.#pending = NONE;
     this.#handle.end();
   }
@@ -849,6 +852,6 @@ export class Connection implements ConnectionSink, MessageHooks {
   #resume(reason: number): void {
     if ((this.#paused & reason) === 0) return;
     this.#paused &= ~reason;
-    if (this.#paused === 0 && !this.#closed) this.#handle.resume();
+    if (this.#paused === 0 && (this.#flags & CLOSED) === 0) this.#handle.resume();
   }
 }
