@@ -22,10 +22,19 @@
  * - A `"::"` listener is dual-stack; IPv4 peers then show up as `::ffff:127.0.0.1`, as in
  *   Node.
  * - `NetAddr` has no `family`; it is derived from the address text.
- * - A `Deno.Conn` with a read pending costs ~7.3 KiB RSS and 2.5 KiB of heap per idle
- *   connection before anything of ours (1-byte read buffer; `npm run bench:memory -- --targets
- *   bare`): the runtime alone is above a 4 KiB-per-connection budget. The pending read's buffer
- *   adds its size plus allocator overhead (2 KiB: +2.9 KiB RSS), hence the adaptive size below.
+ * - A `Deno.Conn` with a read pending costs ~7.5 KiB RSS per idle connection before anything
+ *   of ours (1-byte read buffer, 5 000 connections, after a full GC; `npm run bench:memory --
+ *   --targets bare`): ~2.2 KiB of it is V8's young generation grown by the burst (one-time),
+ *   the rest 2.5 KiB of V8 heap (the TcpConn, the pending read's promises and closures, its
+ *   entry in the conn's set of pending reads) and ~2 KiB of malloc on Deno's side. The runtime
+ *   alone is above a 4 KiB-per-connection budget. This adapter and the core add ~0.4 KiB of
+ *   heap (Connection, the core's Socket, this handle's 80 B) and the pending read's buffer
+ *   (256 B after a small request; 2 KiB cost +2.9 KiB RSS, hence the adaptive size below).
+ *   `conn.readable` pins a 64 KiB buffer per pending read, a BYOB reader 5 KiB of heap.
+ *   Deno's `node:net` costs much less per idle connection (bare: 0.85 KiB heap, ~3.9 KiB RSS;
+ *   anyhttp over it, i.e. `anyhttp/node` on Deno: ~6 KiB against ~9.7 through this adapter)
+ *   but ~20 % more server CPU per request (wrk, 50 connections; a rough figure on a shared
+ *   machine).
  *
  * @module
  */
