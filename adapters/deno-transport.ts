@@ -148,7 +148,7 @@ function normaliseListenError(e: unknown): Error {
 const WRITING = 1; // a conn.write() is in flight (pump runs)
 const NEED_DRAIN = 2; // write() returned false: call onDrain once below the mark
 const ENDING = 4; // end() called: finish the queue, then FIN and close
-const READING = 8; // the read loop runs
+const READING = 8; // a conn.read() is pending
 const PAUSED = 16;
 const KICK_SCHEDULED = 32; // a kick() is queued after resume()
 const EOF = 64; // the peer's FIN was read
@@ -199,36 +199,34 @@ class DenoTcpHandle implements TcpHandle {
 
   // ---- reading ----
 
-  /** Starts the read loop unless paused (called once `onConnection` returned). */
+  /** Starts reading unless paused (called once `onConnection` returned). */
   start(): void {
-    if ((this.flags & PAUSED) === 0) void this.readLoop();
+    this.readNext();
   }
 
   /**
-   * Reads until paused, closed or EOF. Nothing but the awaited read lives in this frame: the
-   * suspended async function keeps its registers, and a chunk held there would stay reachable
-   * for as long as the connection is idle (seen in heap snapshots on Deno 2.9.6: the last
-   * request's bytes kept behind 44 % of idle connections).
+   * Issues the next read, unless one is pending or the handle is paused, closed or at EOF;
+   * each settled read issues the next (see received()). Promise callbacks, not an async
+   * loop: a suspended async function keeps a generator with its register file, its own
+   * promise and two resume closures for as long as the connection is idle; `then` keeps one
+   * reaction and two small closures (Deno 2.9.6 heap snapshots: ~0.2 KiB less per idle
+   * connection). Nothing of a read chunk is kept by them either.
    */
-  private async readLoop(): Promise<void> {
-    if ((this.flags & (READING | CLOSED)) !== 0) return;
+  private readNext(): void {
+    if ((this.flags & (READING | PAUSED | CLOSED | EOF)) !== 0) return;
     this.flags |= READING;
-    try {
-      while ((this.flags & (PAUSED | CLOSED | EOF)) === 0) {
-        let n: number | null;
-        try {
-          n = await this.conn.read(this.buf);
-        } catch (e) {
-          // BadResource/Interrupted after our own close() are expected; anything else
-          // (ConnectionReset, ...) kills the connection.
-          if ((this.flags & CLOSED) === 0) this.fail(asError(e));
-          return;
-        }
-        if (!this.received(n)) return;
-      }
-    } finally {
-      this.flags &= ~READING;
-    }
+    this.conn.read(this.buf).then(
+      (n) => {
+        this.flags &= ~READING;
+        if (this.received(n)) this.readNext();
+      },
+      (e) => {
+        this.flags &= ~READING;
+        // BadResource/Interrupted after our own close() are expected; anything else
+        // (ConnectionReset, ...) kills the connection.
+        if ((this.flags & CLOSED) === 0) this.fail(asError(e));
+      },
+    );
   }
 
   /** One read finished with `n` bytes (null: EOF). Returns whether the loop goes on. */
@@ -290,7 +288,7 @@ class DenoTcpHandle implements TcpHandle {
       if ((this.flags & (PAUSED | CLOSED)) !== 0) return;
     }
     if ((this.flags & EOF) !== 0) this.deliverEnd();
-    else void this.readLoop();
+    else this.readNext();
   }
 
   pause(): void {
