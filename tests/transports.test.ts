@@ -290,6 +290,26 @@ for (const [name, transport] of transports) {
     assert.deepEqual(conn.events.slice(-2), ["end", "close"]);
   });
 
+  if (name !== "nodeTransport") {
+    // The native adapters answer with the addresses after the connection closed even if nobody
+    // asked before (Node's net.Socket only does for addresses read while it was open): the
+    // Deno handle reads them from the Deno.Conn when asked, the Bun handle keeps a snapshot.
+    run(`${name} (${runtime}): addresses first read after the close`, async (f) => {
+      const listener = await f.listen(transport, (conn) => ({ onEnd: () => conn.handle.end() }));
+      const port = listener.address.port;
+      const client = await f.connect(port);
+      const localPort = client.localPort;
+      const conn = await f.accepted(0);
+      client.end();
+      await within(conn.closed, 5000, "server close");
+      assert.equal(conn.handle.remoteAddress, "127.0.0.1");
+      assert.equal(conn.handle.remotePort, localPort);
+      assert.equal(conn.handle.remoteFamily, "IPv4");
+      assert.equal(conn.handle.localAddress, "127.0.0.1");
+      assert.equal(conn.handle.localPort, port);
+    });
+  }
+
   run(`${name} (${runtime}): 10 MiB echo with backpressure`, async (f) => {
     let falses = 0;
     let drains = 0;
