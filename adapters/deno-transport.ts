@@ -32,7 +32,7 @@
  *   (256 B after a small request; 2 KiB cost +2.9 KiB RSS, hence the adaptive size below).
  *   `conn.readable` pins a 64 KiB buffer per pending read, a BYOB reader 5 KiB of heap.
  *   Deno's `node:net` costs much less per idle connection (bare: 0.85 KiB heap, ~3.9 KiB RSS;
- *   anyhttp over it, i.e. `anyhttp/node` on Deno: ~6 KiB against ~8.7 through this adapter)
+ *   anyhttp over it, i.e. `anyhttp/node` on Deno: ~6 KiB against ~8 through this adapter)
  *   but ~20 % more server CPU per request (wrk, 50 connections; a rough figure on a shared
  *   machine).
  *
