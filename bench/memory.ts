@@ -160,7 +160,7 @@ async function parent() {
     { id: "bare-deno", label: "bare Deno.Conn", group: "deno", kind: "bare", cmd: (o: any = {}) => [common.BIN.deno, ["run", "-A", ...(o.gc ? ["--v8-flags=--expose-gc"] : []), sv("bare-deno.ts")]] },
     { id: "bare-bun", label: "bare Bun socket", group: "bun", kind: "bare", cmd: () => [common.BIN.bun, [sv("bare-bun.ts")]] },
   ];
-  const all = [...common.allTargets({ anyhttpBuild: build }).filter((t: any) => t.kind !== "raw"), ...bare];
+  const all = [...common.allTargets({ anyhttpBuild: build }).filter((t: any) => t.kind !== "raw" && t.kind !== "rawcore"), ...bare];
   const targets = common.selectTargets(all, args.targets ?? process.env.BENCH_TARGETS);
   const info = { machine: common.machine(), versions: common.versions() };
   console.log(`memory bench: ${n} idle keep-alive connections per target, ${rounds} round(s) · anyhttp on node: ${build.why}`);

@@ -59,6 +59,36 @@ const COMPARISONS = [
   { a: "anyhttp-deno", b: "raw-deno", goal: { get50: 0.85, get256: 0.85, pipe100: 0.85 } },
 ];
 
+/**
+ * Where anyhttp's server CPU per request goes, per runtime: the raw ceiling, what running the
+ * core on each read adds to it (raw + core − raw), and what is left for the adapter and the
+ * wiring (anyhttp − raw + core). Differences are taken per round (the targets of a round run
+ * seconds apart), then the median.
+ */
+function attribution(out, results, targets, scenarios) {
+  const us = (m) => (m.rps > 0 ? (m.serverCpu / m.rps) * 1e6 : NaN);
+  const diff = (a, b, sid) => {
+    const A = results[a]?.[sid]?.rounds ?? [];
+    const B = results[b]?.[sid]?.rounds ?? [];
+    return median(A.map((m, i) => us(m) - (B[i] ? us(B[i]) : NaN)).filter(Number.isFinite));
+  };
+  const groups = [...new Set(targets.map((t) => t.group))].filter((g) =>
+    ["raw", "rawcore", "anyhttp"].every((k) => targets.some((t) => t.group === g && t.kind === k && results[t.id]))
+  );
+  if (groups.length === 0) return;
+  out.push("");
+  out.push("Where anyhttp's server CPU per request goes, µs (per-round differences, median): the raw ceiling; + core: the raw ceiling that also runs the core in memory on each read, less the raw ceiling; + adapter: anyhttp less that. `npm run bench:core` gives the core's cost with warm caches and no socket.");
+  out.push("");
+  out.push(`| runtime | ${scenarios.map((s) => s.label).join(" | ")} |`);
+  out.push(`|---|${scenarios.map(() => "---:").join("|")}|`);
+  const f = (x) => (Number.isFinite(x) ? x.toFixed(1) : "–");
+  for (const g of groups) {
+    const id = (k) => targets.find((t) => t.group === g && t.kind === k).id;
+    const [raw, rc, any] = [id("raw"), id("rawcore"), id("anyhttp")];
+    out.push(`| ${g} | ${scenarios.map((s) => `${f(results[raw][s.id].cpuUsPerRequest)} + core ${f(diff(rc, raw, s.id))} + adapter ${f(diff(any, rc, s.id))}`).join(" | ")} |`);
+  }
+}
+
 function readHeader() {
   const lines = readFileSync(new URL(import.meta.url), "utf8").split("\n").slice(1);
   return lines.slice(0, lines.findIndex((l) => !l.startsWith("//"))).map((l) => l.replace(/^\/\/ ?/, "")).join("\n");
@@ -397,6 +427,7 @@ function markdown(report, targets, scenarios) {
       "Server CPU time per request, µs (median over rounds of server CPU ÷ requests): what each request costs the server, less dependent than req/s on the other load of the machine. Lower is better; pipelined requests share reads and writes.",
       (c) => (Number.isFinite(c.cpuUsPerRequest) ? c.cpuUsPerRequest.toFixed(1) : "–"),
     );
+    attribution(out, results, targets, scenarios);
   }
   const broken = Object.entries(targetInfo).filter(([, t]) => t.error);
   if (broken.length) {

@@ -69,6 +69,8 @@ export function anyhttpNodeBuild(prefer = "auto") {
  * `args(opts)` gives the runtime's arguments; `opts.gc` asks for an exposed GC (memory bench),
  * `opts.nodeFlags` adds node flags (profiling).
  */
+const RAW_CORE = { RAW_WITH_CORE: "1" };
+
 export function allTargets({ anyhttpBuild = anyhttpNodeBuild(), node24 = false } = {}) {
   const s = (f) => join("bench", "servers", f);
   const nodeOf = (bin) => (file, pre = []) => (o = {}) => [bin, [...(o.gc ? ["--expose-gc"] : []), ...(o.nodeFlags ?? []), ...pre, s(file)]];
@@ -83,14 +85,20 @@ export function allTargets({ anyhttpBuild = anyhttpNodeBuild(), node24 = false }
     },
     { id: "node-http-node", label: "node:http (node)", group: "node", kind: "peer", cmd: node("node-http.mjs") },
     { id: "raw-node", label: "raw net (node)", group: "node", kind: "raw", cmd: node("raw-node.mjs") },
+    // The raw ceiling that also runs the core in memory on each read (bench/servers/_shadow.mjs):
+    // raw + core − raw is what the core costs inside a real server; anyhttp − (raw + core) is the
+    // adapter and the wiring. Node runs dist/core.js here whatever --anyhttp says.
+    { id: "rawcore-node", label: "raw net + core (node)", group: "node", kind: "rawcore", env: RAW_CORE, cmd: node("raw-node.mjs") },
     { id: "anyhttp-bun", label: "anyhttp bun", group: "bun", kind: "anyhttp", cmd: bun("anyhttp.ts") },
     { id: "bun-serve", label: "Bun.serve", group: "bun", kind: "peer", cmd: bun("bun-serve.ts") },
     { id: "node-http-bun", label: "node:http (bun)", group: "bun", kind: "peer", cmd: bun("node-http.mjs") },
     { id: "raw-bun", label: "raw Bun.listen", group: "bun", kind: "raw", cmd: bun("raw-bun.ts") },
+    { id: "rawcore-bun", label: "raw Bun.listen + core", group: "bun", kind: "rawcore", env: RAW_CORE, cmd: bun("raw-bun.ts") },
     { id: "anyhttp-deno", label: "anyhttp deno", group: "deno", kind: "anyhttp", cmd: deno("anyhttp.ts") },
     { id: "deno-serve", label: "Deno.serve", group: "deno", kind: "peer", cmd: deno("deno-serve.ts") },
     { id: "node-http-deno", label: "node:http (deno)", group: "deno", kind: "peer", cmd: deno("node-http.mjs") },
     { id: "raw-deno", label: "raw Deno.listen", group: "deno", kind: "raw", cmd: deno("raw-deno.ts") },
+    { id: "rawcore-deno", label: "raw Deno.listen + core", group: "deno", kind: "rawcore", env: RAW_CORE, cmd: deno("raw-deno.ts") },
     ...(node24
       ? [
         {
@@ -145,7 +153,7 @@ export function startServer(target, { cpu = 1, env = {}, stdin = "ignore", cmdOp
   const [cmd, args] = pinned(cpu, cmd0, args0, { nofile });
   const child = spawn(cmd, args, {
     cwd: ROOT,
-    env: { ...process.env, NO_COLOR: "1", PORT: "0", ...env },
+    env: { ...process.env, NO_COLOR: "1", PORT: "0", ...target.env, ...env },
     stdio: [stdin, "pipe", "pipe"],
   });
   let out = "";
