@@ -799,10 +799,16 @@ export class Connection implements ConnectionSink, MessageHooks {
     if ((this.#flags & PROCESSING) !== 0) {
       // Responses written while we parse one read (synchronous handlers, pipelined requests)
       // leave in one write at the end of it: one syscall for a whole pipeline.
-      if (this.#batch === NONE) this.#batch = [];
-      for (const c of chunks) {
-        this.#batch.push(c);
-        this.#batchBytes += c.byteLength;
+      if (this.#batch === NONE) {
+        // The array is ours (see ResponseOwner.send): a batch of one response, the common
+        // case, then needs no array of its own.
+        if (chunks.length !== 0) this.#batch = chunks;
+        for (const c of chunks) this.#batchBytes += c.byteLength;
+      } else {
+        for (const c of chunks) {
+          this.#batch.push(c);
+          this.#batchBytes += c.byteLength;
+        }
       }
       return this.#batchBytes < BATCH_LIMIT || this.#flush();
     }
@@ -817,7 +823,7 @@ export class Connection implements ConnectionSink, MessageHooks {
     this.#batch = NONE;
     this.#batchBytes = 0;
     if ((this.#flags & CLOSED) !== 0) return false;
-    const ok = this.#writeNow(chunks.length > 1 && size <= BATCH_LIMIT ? [joinWire(chunks, size)] : chunks);
+    const ok = chunks.length > 1 && size <= BATCH_LIMIT ? this.#handle.write(joinWire(chunks, size)) : this.#writeNow(chunks);
     if (!ok) this.#pause(PAUSE_DRAIN);
     return ok;
   }

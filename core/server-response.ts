@@ -48,7 +48,10 @@ export interface ResponseOwner {
   readonly maxRequestsPerSocket: number;
   /** Whether the connection may stay open after this response (request side's verdict). */
   readonly keepAlive: boolean;
-  /** Queue wire bytes. Returns false above the transport's high-water mark. */
+  /**
+   * Queue wire bytes. Returns false above the transport's high-water mark. `chunks` is handed
+   * over: the owner may keep and extend the array (callers pass arrays of their own making).
+   */
   send(res: ServerResponse, chunks: Uint8Array[]): boolean;
   /** The response is complete; `close` says the connection must close after it. */
   finished(res: ServerResponse, close: boolean): void;
