@@ -193,7 +193,7 @@ async function allocation(w: string, bytes: Uint8Array, per: number): Promise<vo
   const session = new Session();
   session.connect();
   await session.post("HeapProfiler.enable");
-  const reads = 20_000;
+  const reads = Math.ceil(20_000 / per);
   await session.post("HeapProfiler.startSampling", {
     samplingInterval: 64,
     includeObjectsCollectedByMinorGC: true,
