@@ -115,9 +115,14 @@ const FIRST_READ = MIN_READ;
 const MAX_READ = 64 * 1024;
 
 /** The next read's size after a read of `n` bytes into `size`. */
-function nextReadSize(n: number, size: number): number {
+/** @internal Exported for tests. */
+export function nextReadSize(n: number, size: number, lastFull: boolean): number {
   if (n === size) return size >= MAX_READ ? MAX_READ : Math.min(MAX_READ, size * 4);
-  if (n >= size >>> 2 || size <= MIN_READ) return size;
+  // A short read right after a full one is the tail of the same burst (the rest of a request
+  // that did not fit), not a sign of small traffic: keep the size. Shrinking there made a
+  // 4 KiB POST echo cycle through 3 reads per request (512 → 2 KiB → 8 KiB → 4 KiB → 16 KiB
+  // → 512 ...): Deno 2.9.6, server CPU 28 → 42 µs per request under wrk.
+  if (lastFull || n >= size >>> 2 || size <= MIN_READ) return size;
   let next = MIN_READ;
   while (next < 2 * n) next *= 2;
   return next;
@@ -160,6 +165,7 @@ const KICK_SCHEDULED = 32; // a kick() is queued after resume()
 const EOF = 64; // the peer's FIN was read
 const END_DELIVERED = 128; // onEnd() was called
 const CLOSED = 256;
+const LAST_FULL = 512; // the last read filled the buffer (see nextReadSize)
 
 /**
  * One `Deno.Conn` seen as a {@link TcpHandle}.
@@ -262,7 +268,9 @@ class DenoTcpHandle implements TcpHandle {
     chunk.set(n === size ? this.buf : this.buf.subarray(0, n));
     // The pending read of an idle keep-alive connection holds this buffer for as long as
     // the connection is idle: keep it no larger than the traffic needs (see MIN_READ).
-    const want = nextReadSize(n, size);
+    const want = nextReadSize(n, size, (this.flags & LAST_FULL) !== 0);
+    if (n === size) this.flags |= LAST_FULL;
+    else this.flags &= ~LAST_FULL;
     if (want !== size) this.buf = new Uint8Array(want);
     if ((this.flags & PAUSED) !== 0) {
       this.held = chunk;
