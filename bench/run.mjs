@@ -341,11 +341,13 @@ async function main() {
   const file = join(dir, `${stamp}${quick ? "-quick" : ""}.json`);
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(file.replace(/\.json$/, ".md"), md);
-  if (!quick) {
+  // latest.* is the last full run: every scenario, and every default target.
+  const full = !quick && !scenarioList && !opt("targets", "BENCH_TARGETS");
+  if (full) {
     copyFileSync(file, join(dir, "latest.json"));
     copyFileSync(file.replace(/\.json$/, ".md"), join(dir, "latest.md"));
   }
-  console.log(`written: ${file.replace(ROOT, "")} (+ .md${quick ? "" : ", latest.json, latest.md"})`);
+  console.log(`written: ${file.replace(ROOT, "")} (+ .md${full ? ", latest.json, latest.md" : ""})`);
   if (Object.values(targetInfo).some((t) => t.error)) process.exitCode = 2;
 }
 
