@@ -3,6 +3,7 @@
 // control lines on stdin (used by bench/memory.ts):
 //   "mem\n" → one stdout line `MEM {"rss":…,"heapUsed":…,…}` (after a full GC when the runtime
 //             lets us: node --expose-gc, deno --v8-flags=--expose-gc, Bun.gc(true))
+import { gcNow, youngGeneration } from "./_heap.mjs";
 const g = globalThis;
 const isDeno = typeof g.Deno !== "undefined";
 const isBun = typeof g.Bun !== "undefined";
@@ -21,37 +22,10 @@ function exit() {
   else g.process.exit(0);
 }
 
-function gcNow() {
-  if (isBun) g.Bun.gc(true);
-  else if (typeof g.gc === "function") {
-    g.gc();
-    g.gc();
-  }
-}
-
-/**
- * Physical bytes of V8's young generation (new space + new large-object space); null on Bun
- * (JSC: its node:v8 reports zeros). V8 grows it during a burst of connections and keeps it
- * after a full GC: bench/memory.ts reports RSS growth with and without it.
- */
-async function youngGeneration() {
-  if (isBun) return null;
-  try {
-    const v8 = await import("node:v8");
-    let bytes = 0;
-    for (const s of v8.getHeapSpaceStatistics()) {
-      if (s.space_name === "new_space" || s.space_name === "new_large_object_space") bytes += s.physical_space_size;
-    }
-    return bytes > 0 ? bytes : null;
-  } catch {
-    return null;
-  }
-}
-
 async function memory() {
-  gcNow();
+  const gc = gcNow();
   const m = isDeno ? g.Deno.memoryUsage() : g.process.memoryUsage();
-  const out = { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, youngGen: await youngGeneration(), gc: isBun || typeof g.gc === "function" };
+  const out = { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, youngGen: await youngGeneration(), gc };
   if (isBun) {
     // JSC's own numbers; process.memoryUsage().heapUsed on Bun is a coarser estimate.
     const jsc = await import("bun:jsc");

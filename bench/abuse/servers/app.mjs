@@ -10,9 +10,9 @@
 //   GET  /__mem    → 200 JSON: a full GC where the runtime allows it, then the runtime's own
 //                    memory numbers and the app's counters ({ rss, heapUsed, heapTotal,
 //                    external, gc, pid, youngGen, connections, streamsActive, streamsStarted })
+import { gcNow, youngGeneration } from "../../servers/_heap.mjs";
 const g = globalThis;
 const isDeno = typeof g.Deno !== "undefined";
-const isBun = typeof g.Bun !== "undefined";
 
 function env(name) {
   return isDeno ? g.Deno.env.get(name) : g.process.env[name];
@@ -23,19 +23,6 @@ export const OPTIONS = { headersTimeout: 2000, keepAliveTimeout: 5000 };
 
 export const STREAM_BYTES = 100 * 1024 * 1024;
 const CHUNK = new Uint8Array(64 * 1024).fill(0x61); // one buffer, written again and again
-
-function gcNow() {
-  if (isBun) {
-    g.Bun.gc(true);
-    return true;
-  }
-  if (typeof g.gc === "function") {
-    g.gc();
-    g.gc();
-    return true;
-  }
-  return false;
-}
 
 /** Counters: /stream responses started, and those whose 'close' has not fired yet. */
 const stats = { streamsStarted: 0, streamsActive: 0 };
@@ -51,26 +38,6 @@ function connections() {
     if (!server || typeof server.getConnections !== "function") return resolve(null);
     server.getConnections((err, n) => resolve(err ? null : n));
   });
-}
-
-/**
- * Physical bytes of V8's young generation (new space + new large-object space), or null where
- * the runtime does not report heap spaces (Bun: JSC; its node:v8 gives zeros). V8 grows the
- * young generation when many objects survive its scavenges (a burst of new connections) and
- * keeps it after a full GC: the idle scenario reports RSS growth with and without it.
- */
-async function youngGeneration() {
-  if (isBun) return null;
-  try {
-    const v8 = await import("node:v8");
-    let bytes = 0;
-    for (const s of v8.getHeapSpaceStatistics()) {
-      if (s.space_name === "new_space" || s.space_name === "new_large_object_space") bytes += s.physical_space_size;
-    }
-    return bytes > 0 ? bytes : null;
-  } catch {
-    return null;
-  }
 }
 
 async function memory() {
