@@ -46,7 +46,14 @@ function writeLatin1(s: string, out: Uint8Array): void {
     const r = utf8.encodeInto(s, out);
     if (r.read === n && r.written === n) return;
   }
-  for (let i = 0; i < n; i++) out[i] = s.charCodeAt(i);
+  putLatin1(s, out, 0);
+}
+
+/** Write `s` as ISO-8859-1 into `out` from `at`; returns the offset after it. */
+function putLatin1(s: string, out: Uint8Array, at: number): number {
+  const n = s.length;
+  for (let i = 0; i < n; i++) out[at + i] = s.charCodeAt(i);
+  return at + n;
 }
 
 /** Copy `chunks` one after another into `out` from `at`. */
@@ -106,15 +113,10 @@ class Slab {
 const wire = new Slab();
 const scratch = new Slab();
 
-/**
- * One wire buffer holding `text` (ISO-8859-1) followed by `tail` (`tailBytes` long in total):
- * an informational head, or anything else already a string.
- */
-export function encodeWire(text: string, tail: readonly Uint8Array[] = [], tailBytes = 0): Uint8Array {
-  const n = text.length;
-  const out = wire.take(n + tailBytes);
+/** `text` (ISO-8859-1) in a wire buffer: an informational response's head. */
+export function encodeWire(text: string): Uint8Array {
+  const out = wire.take(text.length);
   writeLatin1(text, out);
-  copyChunks(tail, out, n);
   return out;
 }
 
@@ -157,13 +159,6 @@ export function shareHead(draft: readonly string[]): HeadParts {
   lastParts = draft.slice();
   lastHeadBytes = null;
   return lastParts;
-}
-
-/** Write `s` as ISO-8859-1 into `out` from `at`; returns the offset after it. */
-function putLatin1(s: string, out: Uint8Array, at: number): number {
-  const n = s.length;
-  for (let i = 0; i < n; i++) out[at + i] = s.charCodeAt(i);
-  return at + n;
 }
 
 /**

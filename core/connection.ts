@@ -799,17 +799,14 @@ export class Connection implements ConnectionSink, MessageHooks {
     if ((this.#flags & PROCESSING) !== 0) {
       // Responses written while we parse one read (synchronous handlers, pipelined requests)
       // leave in one write at the end of it: one syscall for a whole pipeline.
+      // The array is ours (see ResponseOwner.send): a batch of one response, the common case,
+      // then needs no array of its own.
       if (this.#batch === NONE) {
-        // The array is ours (see ResponseOwner.send): a batch of one response, the common
-        // case, then needs no array of its own.
         if (chunks.length !== 0) this.#batch = chunks;
-        for (const c of chunks) this.#batchBytes += c.byteLength;
       } else {
-        for (const c of chunks) {
-          this.#batch.push(c);
-          this.#batchBytes += c.byteLength;
-        }
+        for (const c of chunks) this.#batch.push(c);
       }
+      for (const c of chunks) this.#batchBytes += c.byteLength;
       return this.#batchBytes < BATCH_LIMIT || this.#flush();
     }
     return this.#writeNow(chunks);

@@ -167,6 +167,8 @@ export class ServerResponse extends EventEmitter {
   #removed = 0;
   /** The head once built (Node's `_header`), as parts (see `encodeHead`). */
   #head: HeadParts | null = null;
+  /** `#head` as text, once `_header` was read. */
+  #headString: string | null = null;
   #headSent = false;
   /** end()'s callback, called after 'finish'. */
   #endCallback: WriteCallback | null = null;
@@ -249,7 +251,9 @@ export class ServerResponse extends EventEmitter {
   }
   /** Node's name for the head once built (`null` before); middleware checks it. */
   get _header(): string | null {
-    return this.#head === null ? null : headText(this.#head);
+    // Built on first read and kept: middleware checks it on every write.
+    if (this.#head !== null && this.#headString === null) this.#headString = headText(this.#head);
+    return this.#headString;
   }
   /** @internal The send half's state (`state.ts`). */
   get _sendState(): SendState {
@@ -751,9 +755,9 @@ export class ServerResponse extends EventEmitter {
   /** One header field of the head being built: its line(s), and what it tells _storeHeader. */
   #headLine(parts: HeadParts, name: string, value: HeaderValue): void {
     if (Array.isArray(value)) {
-      for (const v of value) parts.push(name, typeof v === "string" ? v : `${v}`);
+      for (const v of value) parts.push(name, `${v}`);
     } else {
-      parts.push(name, typeof value === "string" ? value : `${value}`);
+      parts.push(name, `${value}`);
     }
     const n = name.length;
     if (n !== 4 && n !== 7 && n !== 10 && n !== 14 && n !== 17) return;
