@@ -28,3 +28,4 @@ export type {
   TcpHandle,
   Transport,
 } from "../core/mod.ts";
+export { StreamSocket, streamHandOff } from "./stream-socket.ts";

@@ -68,6 +68,8 @@ interface BunSocket<Data> {
   resume?(): void;
   setNoDelay?(noDelay?: boolean): boolean;
   setKeepAlive?(enable?: boolean, initialDelay?: number): boolean;
+  ref(): void;
+  unref(): void;
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly remoteFamily?: string;
@@ -89,6 +91,8 @@ interface BunTCPListener {
   readonly hostname: string;
   readonly port: number;
   stop(closeActiveConnections?: boolean): void;
+  ref(): void;
+  unref(): void;
   /** Undocumented on 1.4.5 (not in bun-types), present on the prototype. */
   getsockname?(out: { address?: string; family?: string; port?: number }): void;
 }
@@ -373,6 +377,14 @@ class BunTcpHandle implements TcpHandle {
     this.socket.setKeepAlive?.(enable, initialDelayMs);
   }
 
+  ref(): void {
+    if (!this.closed) this.socket.ref();
+  }
+
+  unref(): void {
+    if (!this.closed) this.socket.unref();
+  }
+
   private callSink(fn: () => void): void {
     try {
       fn();
@@ -495,6 +507,12 @@ export const bunTransport: Transport = {
           listener.stop(false);
         }
         return Promise.resolve();
+      },
+      ref: () => {
+        if (!closed) listener.ref();
+      },
+      unref: () => {
+        if (!closed) listener.unref();
       },
     };
   },

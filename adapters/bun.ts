@@ -17,6 +17,7 @@ import {
   withTransport,
 } from "../core/mod.ts";
 import { bunTransport } from "./bun-transport.ts";
+import { streamHandOff } from "./stream-socket.ts";
 
 export * from "./_common.ts";
 export { bunTransport };
@@ -24,7 +25,7 @@ export { bunTransport };
 /** An HTTP server on the Bun transport (pass `{ transport }` to use another). */
 export class Server extends CoreServer {
   constructor(options?: ServerOptions | RequestListener, requestListener?: RequestListener) {
-    super(...withTransport(bunTransport, options, requestListener));
+    super(...withTransport({ transport: bunTransport, handOff: streamHandOff }, options, requestListener));
   }
 }
 

@@ -70,12 +70,16 @@ interface DenoConn {
   close(): void;
   setNoDelay?(noDelay?: boolean): void;
   setKeepAlive?(keepAlive?: boolean): void;
+  ref(): void;
+  unref(): void;
 }
 
 interface DenoListener {
   readonly addr: DenoNetAddr;
   accept(): Promise<DenoConn>;
   close(): void;
+  ref(): void;
+  unref(): void;
 }
 
 declare const Deno: {
@@ -487,6 +491,15 @@ class DenoTcpHandle implements TcpHandle {
       // Closed conn.
     }
   }
+
+  // Deno 2.9.6: an unref'd conn's pending read no longer keeps the event loop alive.
+  ref(): void {
+    if ((this.flags & CLOSED) === 0) this.conn.ref();
+  }
+
+  unref(): void {
+    if ((this.flags & CLOSED) === 0) this.conn.unref();
+  }
 }
 
 function bind(hostname: string, port: number): DenoListener {
@@ -588,6 +601,12 @@ export const denoTransport: Transport = {
         // The pending accept() rejects with BadResource; wait for it so no op is left behind
         // (Deno's test sanitizers count pending ops).
         await acceptLoop;
+      },
+      ref: () => {
+        if (!closed) listener.ref();
+      },
+      unref: () => {
+        if (!closed) listener.unref();
       },
     };
   },

@@ -17,6 +17,7 @@ import {
   withTransport,
 } from "../core/mod.ts";
 import { denoTransport } from "./deno-transport.ts";
+import { streamHandOff } from "./stream-socket.ts";
 
 export * from "./_common.ts";
 export { denoTransport };
@@ -24,7 +25,7 @@ export { denoTransport };
 /** An HTTP server on the Deno transport (pass `{ transport }` to use another). */
 export class Server extends CoreServer {
   constructor(options?: ServerOptions | RequestListener, requestListener?: RequestListener) {
-    super(...withTransport(denoTransport, options, requestListener));
+    super(...withTransport({ transport: denoTransport, handOff: streamHandOff }, options, requestListener));
   }
 }
 

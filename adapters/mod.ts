@@ -25,6 +25,7 @@ import {
 import { bunTransport } from "./bun-transport.ts";
 import { denoTransport } from "./deno-transport.ts";
 import { nodeTransport } from "./node-transport.ts";
+import { streamHandOff } from "./stream-socket.ts";
 
 export * from "./_common.ts";
 
@@ -38,7 +39,7 @@ export const runtimeTransport: Transport = "Deno" in globalThis
 /** An HTTP server on the running runtime's transport. */
 export class Server extends CoreServer {
   constructor(options?: ServerOptions | RequestListener, requestListener?: RequestListener) {
-    super(...withTransport(runtimeTransport, options, requestListener));
+    super(...withTransport({ transport: runtimeTransport, handOff: streamHandOff }, options, requestListener));
   }
 }
 

@@ -134,6 +134,14 @@ class NodeTcpHandle implements TcpHandle {
   setKeepAlive(enable = false, initialDelayMs = 0): void {
     this.socket.setKeepAlive(enable, initialDelayMs);
   }
+
+  ref(): void {
+    this.socket.ref();
+  }
+
+  unref(): void {
+    this.socket.unref();
+  }
 }
 
 /**
@@ -241,6 +249,8 @@ export const nodeTransport: Transport = {
           }
           return Promise.resolve();
         },
+        ref: () => void server.ref(),
+        unref: () => void server.unref(),
       });
     };
     const pending = new Promise<Listener>((resolve, reject) => {

@@ -17,6 +17,7 @@ import {
   withTransport,
 } from "../core/mod.ts";
 import { nodeTransport } from "./node-transport.ts";
+import { streamHandOff } from "./stream-socket.ts";
 
 export * from "./_common.ts";
 export { nodeTransport };
@@ -24,7 +25,7 @@ export { nodeTransport };
 /** An HTTP server on the Node transport (pass `{ transport }` to use another). */
 export class Server extends CoreServer {
   constructor(options?: ServerOptions | RequestListener, requestListener?: RequestListener) {
-    super(...withTransport(nodeTransport, options, requestListener));
+    super(...withTransport({ transport: nodeTransport, handOff: streamHandOff }, options, requestListener));
   }
 }
 

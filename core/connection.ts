@@ -16,11 +16,11 @@
 import { IncomingMessage, type MessageHooks } from "./incoming-message.ts";
 import { RequestParser } from "./parser/llhttp.ts";
 import type { ServerResponse } from "./server-response.ts";
-import { Socket } from "./socket.ts";
+import { type HandOff, type HandOffSocket, Socket } from "./socket.ts";
 import { next, RECEIVE, type ReceiveState } from "./state.ts";
 import { STATUS_CODES } from "./status-codes.ts";
 import { RemoteProtocolError } from "./errors.ts";
-import { concatBytes, joinWire, latin1Encode } from "./_bytes.ts";
+import { joinWire, latin1Encode } from "./_bytes.ts";
 import type { ConnectionSink, TcpHandle } from "./transport.ts";
 import { defer } from "./_tick.ts";
 
@@ -61,6 +61,8 @@ export interface ConnectionHost {
   clientError(error: RemoteProtocolError, socket: Socket): boolean;
   /** The connection is gone. */
   removed(conn: Connection): void;
+  /** Builds the socket handed to `'upgrade'`/`'connect'` listeners (absent: the core socket). */
+  readonly handOff: HandOff | undefined;
 }
 
 // Connection states, bits of Connection#flags (one field instead of eight booleans: 56 bytes
@@ -250,6 +252,9 @@ export class Connection implements ConnectionSink, MessageHooks {
   #bodyReceived = 0;
   /** Requests seen on this connection. */
   requests = 0;
+  /** Bytes read from the peer and handed to the transport (the socket's counters). */
+  bytesRead = 0;
+  bytesWritten = 0;
   // Timestamps for the sweep: ms since the host's epoch (see ConnectionHost.epoch).
   #headStart: number;
   #requestStart = 0;
@@ -279,6 +284,14 @@ export class Connection implements ConnectionSink, MessageHooks {
   /** @internal `socket.end()`. */
   socketEnd(): void {
     this.#end();
+  }
+  /** @internal A hand-off socket's buffer is full. */
+  socketPause(): void {
+    this.#pause(PAUSE_BODY);
+  }
+  /** @internal A hand-off socket wants more. */
+  socketResume(): void {
+    this.#resume(PAUSE_BODY);
   }
   /** @internal `socket.setTimeout(ms)`. */
   socketSetTimeout(ms: number): void {
@@ -387,8 +400,10 @@ export class Connection implements ConnectionSink, MessageHooks {
   // ---- ConnectionSink -------------------------------------------------------------------
 
   onData(chunk: Uint8Array): void {
+    this.bytesRead += chunk.byteLength;
     if ((this.#flags & UPGRADED) !== 0) {
-      this.socket.emit("data", chunk);
+      if (this.socket.timeout > 0) this.#lastActivity = since(this.#host, this.#host.now());
+      this.socket._stream!._onData(chunk);
       return;
     }
     if ((this.#flags & (CLOSED | ENDING)) !== 0 || this.#lingerUntil) return;
@@ -408,7 +423,7 @@ export class Connection implements ConnectionSink, MessageHooks {
 
   onEnd(): void {
     if ((this.#flags & UPGRADED) !== 0) {
-      this.socket.emit("end");
+      this.socket._stream!._onEnd();
       return;
     }
     if ((this.#flags & CLOSED) !== 0) return;
@@ -433,7 +448,7 @@ export class Connection implements ConnectionSink, MessageHooks {
 
   onDrain(): void {
     if ((this.#flags & UPGRADED) !== 0) {
-      this.socket.emit("drain");
+      this.socket._stream!._onDrain();
       return;
     }
     if ((this.#flags & CLOSED) !== 0) return;
@@ -459,6 +474,8 @@ export class Connection implements ConnectionSink, MessageHooks {
       if ((this.#flags & PROCESSING) !== 0) defer(() => giveParser(parser));
       else giveParser(parser);
     }
+    const stream = this.socket._stream;
+    if (stream !== null && stream !== this.socket) stream._onClose(error);
     this.socket._closed(error !== undefined);
     this.#host.removed(this);
   }
@@ -530,7 +547,10 @@ export class Connection implements ConnectionSink, MessageHooks {
   #checkSocketTimeout(now: number): void {
     if (this.#socketTimeout > 0 && now - this.#lastActivity >= this.#socketTimeout) {
       this.#lastActivity = now;
-      if (this.socket.listenerCount("timeout") > 0) this.socket.emit("timeout");
+      const stream = this.socket._stream;
+      // After a hand-off the socket is the listener's: as a net.Socket, it only reports.
+      if (stream !== null) stream._onTimeout();
+      else if (this.socket.listenerCount("timeout") > 0) this.socket.emit("timeout");
       else this.destroy();
     }
   }
@@ -734,23 +754,35 @@ export class Connection implements ConnectionSink, MessageHooks {
     return (this.#flags & CLOSED) === 0;
   }
 
-  /** Give the connection to an 'upgrade' or 'connect' listener, with the bytes read past the head. */
+  /**
+   * Give the connection to an 'upgrade' or 'connect' listener. As in Node, `head` is the rest
+   * of the read that ended the head; bytes of later reads follow as the socket's data.
+   */
   #handOff(rest: Uint8Array): void {
     const req = this.#req!;
     const event = req.method === "CONNECT" ? "connect" : "upgrade";
-    const chunks = [rest, ...this.#pending];
+    const later = this.#pending;
     this.#pending = NONE;
+    const core = this.socket;
+    core._stream = core;
     this.#flags |= UPGRADED;
     this.#recv = "done";
-    this.#resume(PAUSE_QUEUE | PAUSE_BODY);
     req._pushEnd();
     if (this.#host.listenerCount(event) === 0) {
       // Node: a CONNECT nobody listens for closes the connection without an answer.
       this.destroy();
       return;
     }
-    const head = chunks.length === 1 ? chunks[0] : concatBytes(chunks);
-    this.#host.dispatch(event, req, this.socket, head);
+    const stream = this.#host.handOff?.(core) ?? core;
+    core._stream = stream;
+    // Node: the request's socket is the one the listener gets.
+    req.socket = stream;
+    // Reading was held for the head; from here on the stream's own pause decides.
+    const wasPaused = this.#paused !== 0;
+    this.#paused &= ~(PAUSE_QUEUE | PAUSE_BODY);
+    this.#host.dispatch(event, req, stream, rest);
+    for (const chunk of later) if ((this.#flags & CLOSED) === 0) stream._onData(chunk);
+    if (wasPaused && this.#paused === 0 && (this.#flags & CLOSED) === 0) this.#handle.resume();
   }
 
   #startNext(): void {
@@ -796,6 +828,9 @@ export class Connection implements ConnectionSink, MessageHooks {
 
   #write(chunks: Uint8Array[]): boolean {
     if ((this.#flags & (CLOSED | ENDING)) !== 0) return false;
+    let size = 0;
+    for (const c of chunks) size += c.byteLength;
+    this.bytesWritten += size;
     if ((this.#flags & PROCESSING) !== 0) {
       // Responses written while we parse one read (synchronous handlers, pipelined requests)
       // leave in one write at the end of it: one syscall for a whole pipeline.
@@ -806,7 +841,7 @@ export class Connection implements ConnectionSink, MessageHooks {
       } else {
         for (const c of chunks) this.#batch.push(c);
       }
-      for (const c of chunks) this.#batchBytes += c.byteLength;
+      this.#batchBytes += size;
       return this.#batchBytes < BATCH_LIMIT || this.#flush();
     }
     return this.#writeNow(chunks);

@@ -23,7 +23,7 @@ export {
   IncomingMessage,
 } from "./incoming-message.ts";
 export { type ResponseOwner, ServerResponse, type WriteCallback } from "./server-response.ts";
-export { Socket } from "./socket.ts";
+export { type HandOff, type HandOffSocket, Socket, type SocketHooks } from "./socket.ts";
 export { cannedResponse, Connection, DRAIN_LIMIT } from "./connection.ts";
 export { LocalProtocolError, RemoteProtocolError } from "./errors.ts";
 export { EventEmitter } from "./_events.ts";

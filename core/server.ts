@@ -16,7 +16,7 @@ import type { RemoteProtocolError } from "./errors.ts";
 import { rangeError, typeError } from "./errors.ts";
 import { IncomingMessage } from "./incoming-message.ts";
 import { ServerResponse } from "./server-response.ts";
-import type { Socket } from "./socket.ts";
+import type { HandOff, Socket } from "./socket.ts";
 import {
   type AddressInfo,
   type Clock,
@@ -72,6 +72,12 @@ export interface ServerOptions {
   IncomingMessage?: typeof IncomingMessage;
   /** Class used for responses (Node's option). */
   ServerResponse?: typeof ServerResponse;
+  /**
+   * Builds the socket handed to `'upgrade'` and `'connect'` listeners from the core socket.
+   * The runtime entry points pass one that is the runtime's `node:stream` Duplex; without it
+   * the listener gets the core {@link Socket}.
+   */
+  handOff?: HandOff;
 }
 
 type ListenCallback = () => void;
@@ -136,6 +142,9 @@ export class Server extends EventEmitter implements ConnectionHost {
   #closeWaiters: ((err?: Error) => void)[] = [];
   #Req: typeof IncomingMessage;
   #Res: typeof ServerResponse;
+  /** @internal */
+  readonly handOff: HandOff | undefined;
+  #unref = false;
 
   constructor(options?: ServerOptions | RequestListener, requestListener?: RequestListener) {
     super();
@@ -171,12 +180,39 @@ export class Server extends EventEmitter implements ConnectionHost {
     this.joinDuplicateHeaders = o.joinDuplicateHeaders ?? false;
     this.#Req = o.IncomingMessage ?? IncomingMessage;
     this.#Res = o.ServerResponse ?? ServerResponse;
+    this.handOff = o.handOff;
     if (requestListener) this.on("request", requestListener);
   }
 
   /** True while accepting connections. */
   get listening(): boolean {
     return this.#listening;
+  }
+
+  /**
+   * The listener while the server is bound, `null` before and after (Node's `_handle`). Test
+   * helpers read it: supertest closes a server at the end of a request only if it is set.
+   */
+  get _handle(): Listener | null {
+    // null from close() on, as in Node, though the listener may still be closing.
+    return this.#listening ? this.#listener : null;
+  }
+
+  /** Let the listening socket keep the process alive (the default), as `net.Server#ref`. */
+  ref(): this {
+    this.#unref = false;
+    this.#listener?.ref?.();
+    return this;
+  }
+
+  /**
+   * Let the process exit while this server is only listening (open connections still keep it
+   * alive), as `net.Server#unref`. Kept across a later `listen()`.
+   */
+  unref(): this {
+    this.#unref = true;
+    this.#listener?.unref?.();
+    return this;
   }
 
   /** @internal */
@@ -219,6 +255,7 @@ export class Server extends EventEmitter implements ConnectionHost {
     const listening = (listener: Listener) => {
       this.#listener = listener;
       this.#listening = true;
+      if (this.#unref) listener.unref?.();
       signal?.addEventListener("abort", () => this.close(), { once: true });
     };
     const failed = (err: Error) => {
@@ -427,16 +464,18 @@ export class Server extends EventEmitter implements ConnectionHost {
 }
 
 /**
- * Put a default transport into `createServer`-style arguments (the runtime entry points use
- * this so that `createServer(listener)` needs no options).
+ * Put a default transport (or defaults: `{ transport, handOff }`) into `createServer`-style
+ * arguments (the runtime entry points use this so that `createServer(listener)` needs no
+ * options). The caller's options win.
  */
 export function withTransport(
-  transport: Transport,
+  defaults: Transport | ServerOptions,
   options?: ServerOptions | RequestListener,
   requestListener?: RequestListener,
 ): [ServerOptions, RequestListener | undefined] {
-  if (typeof options === "function") return [{ transport }, options];
-  return [{ transport, ...options }, requestListener];
+  const base: ServerOptions = "listen" in defaults ? { transport: defaults as Transport } : defaults as ServerOptions;
+  if (typeof options === "function") return [{ ...base }, options];
+  return [{ ...base, ...options }, requestListener];
 }
 
 function validatePort(port: unknown): number {

@@ -25,7 +25,46 @@ export interface SocketHooks {
   destroy(error?: Error): void;
   /** Arm or disarm the idle timeout (0 disarms). */
   socketSetTimeout(ms: number): void;
+  /** Stop reading from the peer until `socketResume()` (a hand-off socket's buffer is full). */
+  socketPause(): void;
+  socketResume(): void;
+  /** Every byte read from the peer on this connection. */
+  readonly bytesRead: number;
+  /** Every byte handed to the transport on this connection. */
+  readonly bytesWritten: number;
 }
+
+/**
+ * The socket an `'upgrade'` or `'connect'` listener gets when the server was given a
+ * {@link HandOff} factory (the `handOff` option of `createServer`): from the hand-off on, the connection feeds it
+ * instead of the core {@link Socket}. The runtime entry points pass one built on the runtime's
+ * `node:stream` Duplex, so Node stream code and libraries that read stream state (`ws`,
+ * `http-proxy`, `stream.pipeline`) see a real duplex stream.
+ */
+export interface HandOffSocket {
+  /** Bytes arrived from the peer. */
+  _onData(chunk: Uint8Array): void;
+  /** The peer half-closed. */
+  _onEnd(): void;
+  /** The transport took everything queued (after a write that returned false). */
+  _onDrain(): void;
+  /** The idle timeout set through the core socket's {@link Socket._armTimeout} elapsed. */
+  _onTimeout(): void;
+  /** The connection is gone; `error` when it died abnormally. */
+  _onClose(error?: Error): void;
+}
+
+/**
+ * Builds the hand-off socket over a connection's core socket (see {@link HandOffSocket}).
+ *
+ * @example
+ * ```ts
+ * import type { HandOff } from "@anyhttp/anyhttp/core";
+ * // The core socket itself, as when no factory is given.
+ * const same: HandOff = (socket) => socket;
+ * ```
+ */
+export type HandOff = (socket: Socket) => HandOffSocket;
 
 /**
  * A connection as user code sees it.
@@ -40,7 +79,7 @@ export interface SocketHooks {
  * }).listen(0);
  * ```
  */
-export class Socket extends EventEmitter {
+export class Socket extends EventEmitter implements HandOffSocket {
   #handle: TcpHandle;
   #hooks: SocketHooks;
   // The next four start as defaults on the prototype (below), becoming own properties only
@@ -49,9 +88,10 @@ export class Socket extends EventEmitter {
   declare destroyed: boolean;
   /** Milliseconds of inactivity before `'timeout'` (0: none). */
   declare timeout: number;
-  declare bytesWritten: number;
   /** Node sets this on sockets handed to `'upgrade'`/`'connect'`; kept for compatibility. */
   declare parser: unknown;
+  /** @internal The socket handed to an `'upgrade'`/`'connect'` listener, once there is one. */
+  declare _stream: HandOffSocket | null;
   /** The server that accepted the connection (set by the server). */
   server: unknown = null;
 
@@ -76,9 +116,24 @@ export class Socket extends EventEmitter {
   get localPort(): number | undefined {
     return this.#handle.localPort;
   }
-  /** `true` on TLS transports, absent otherwise (as Node's `TLSSocket#encrypted`). */
+  /**
+   * `true` on TLS transports, absent otherwise (as Node's `TLSSocket#encrypted`). Writable, as
+   * on Node: a proxy-aware app sets it so that Express's `req.protocol` says `https`.
+   */
   get encrypted(): boolean | undefined {
     return this.#handle.encrypted || undefined;
+  }
+  set encrypted(value: boolean | undefined) {
+    // An own data property in front of the accessor: no field in sockets that never set it.
+    Object.defineProperty(this, "encrypted", { value, writable: true, enumerable: true, configurable: true });
+  }
+  /** Bytes received on this connection (request heads and bodies included). */
+  get bytesRead(): number {
+    return this.#hooks.bytesRead;
+  }
+  /** Bytes sent on this connection (responses and raw writes). */
+  get bytesWritten(): number {
+    return this.#hooks.bytesWritten;
   }
   get writable(): boolean {
     return !this.destroyed;
@@ -104,7 +159,6 @@ export class Socket extends EventEmitter {
     }
     if (this.destroyed) return false;
     const bytes = chunkBytes(chunk, encoding ?? undefined);
-    this.bytesWritten += bytes.byteLength;
     const ok = this.#hooks.socketWrite(bytes);
     if (callback) defer(callback);
     return ok;
@@ -146,6 +200,29 @@ export class Socket extends EventEmitter {
     return this;
   }
 
+  /** @internal Raw bytes for a hand-off socket: the transport's verdict, no callback. */
+  _rawWrite(chunk: Uint8Array): boolean {
+    return this.#hooks.socketWrite(chunk);
+  }
+  /** @internal Flush, FIN, close, for a hand-off socket. */
+  _rawEnd(): void {
+    this.#hooks.socketEnd();
+  }
+  /** @internal Hold reading for a hand-off socket whose buffer is full. */
+  _pauseReading(): void {
+    this.#hooks.socketPause();
+  }
+  /** @internal */
+  _resumeReading(): void {
+    this.#hooks.socketResume();
+  }
+
+  /** @internal Arm the idle timeout for a hand-off socket (its `'timeout'` is its own). */
+  _armTimeout(ms: number): void {
+    this.timeout = ms;
+    this.#hooks.socketSetTimeout(ms);
+  }
+
   setNoDelay(noDelay = true): this {
     this.#handle.setNoDelay?.(noDelay);
     return this;
@@ -164,14 +241,41 @@ export class Socket extends EventEmitter {
     this.#handle.resume();
     return this;
   }
+  /** Let this connection keep the process alive (the default). */
   ref(): this {
+    this.#handle.ref?.();
     return this;
   }
+  /** Let the process exit while this connection is open. */
   unref(): this {
+    this.#handle.unref?.();
     return this;
   }
   cork(): void {}
   uncork(): void {}
+
+  // ---- HandOffSocket: without a factory, the core socket is what upgrade listeners get ----
+
+  /** @internal */
+  _onData(chunk: Uint8Array): void {
+    this.emit("data", chunk);
+  }
+  /** @internal */
+  _onEnd(): void {
+    this.emit("end");
+  }
+  /** @internal */
+  _onDrain(): void {
+    this.emit("drain");
+  }
+  /** @internal */
+  _onTimeout(): void {
+    this.emit("timeout");
+  }
+  /** @internal */
+  _onClose(error?: Error): void {
+    this._closed(error !== undefined);
+  }
 
   /** @internal The connection closed. */
   _closed(hadError: boolean): void {
@@ -181,4 +285,4 @@ export class Socket extends EventEmitter {
   }
 }
 
-Object.assign(Socket.prototype, { destroyed: false, timeout: 0, bytesWritten: 0, parser: null });
+Object.assign(Socket.prototype, { destroyed: false, timeout: 0, parser: null, _stream: null });

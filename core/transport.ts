@@ -63,6 +63,10 @@ export interface TcpHandle {
   setNoDelay?(noDelay?: boolean): void;
   /** Optional: TCP keep-alive probes. */
   setKeepAlive?(enable?: boolean, initialDelayMs?: number): void;
+  /** Optional: let this connection keep the process alive (the default). */
+  ref?(): void;
+  /** Optional: let the process exit while this connection is open. */
+  unref?(): void;
 }
 
 /** Called by a transport for each accepted connection; returns the sink for its events. */
@@ -89,6 +93,10 @@ export interface Listener {
   readonly address: AddressInfo;
   /** Stop accepting. Established connections are untouched. */
   close(): Promise<void>;
+  /** Optional: let the listener keep the process alive (the default). */
+  ref?(): void;
+  /** Optional: let the process exit while only this listener is open. */
+  unref?(): void;
 }
 
 /**

@@ -1,0 +1,243 @@
+/**
+ * The socket `'upgrade'` and `'connect'` listeners get: the runtime's own `node:stream`
+ * Duplex over a connection's core {@link Socket}, with `net.Socket`'s surface on top.
+ *
+ * Libraries that take over an upgraded connection are written against `net.Socket`: `ws` reads
+ * `socket._readableState.endEmitted` and calls `socket.read()` when the socket closes,
+ * `http-proxy` and the CONNECT tunnel in Node's docs `pipe()` it both ways, and
+ * `stream.pipeline` and `finished()` trust every field of `_readableState`/`_writableState`.
+ * Writing that state ourselves would mean copying Node's stream machinery, so the stream part
+ * is Node's own: `node:stream` is the same code on Node, and the same API on Deno and Bun.
+ * This module owns only the wiring: `_read`/`_write`/`_final`/`_destroy` to the connection,
+ * and bytes, end, drain, timeout and close from it. It makes no HTTP decision.
+ *
+ * It is built per hand-off, not per connection: an HTTP connection keeps the light core socket
+ * (a Duplex costs its two state objects on every idle keep-alive connection).
+ *
+ * @module
+ */
+import { Duplex } from "node:stream";
+import type { HandOff, HandOffSocket, Socket as CoreSocket } from "../core/mod.ts";
+
+type Callback = (error?: Error | null) => void;
+
+/**
+ * A connection after `'upgrade'`/`'connect'`, as a `net.Socket`-like Duplex.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from "@anyhttp/anyhttp";
+ * const server = createServer();
+ * server.on("upgrade", (_req, socket, head) => {
+ *   // socket is a StreamSocket: a real Duplex, so pipe() works both ways.
+ *   socket.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n");
+ *   socket.unshift(head);
+ *   socket.pipe(socket);
+ * });
+ * server.listen(0, () => server.close());
+ * ```
+ */
+export class StreamSocket extends Duplex implements HandOffSocket {
+  #core: CoreSocket;
+  /** The `_write` callback held until the transport drains. */
+  #writeCb: Callback | null = null;
+  /** The `_destroy` callback held until the connection has really closed. */
+  #destroyCb: (() => void) | null = null;
+  #closed = false;
+  #hadError = false;
+  /** As `net.Socket`: never connecting, the connection is established. */
+  readonly connecting = false;
+  readonly pending = false;
+  /** The server that accepted the connection. */
+  readonly server: unknown;
+  readonly _server: unknown;
+  /** Node's fields on a socket after the hand-off: no parser, no message. */
+  parser: unknown = null;
+  _httpMessage: unknown = null;
+
+  constructor(core: CoreSocket) {
+    // allowHalfOpen: as node:http's sockets (the server's net options): a peer FIN does not end
+    // our side; the listener decides.
+    super({ allowHalfOpen: true });
+    this.#core = core;
+    this.server = this._server = core.server;
+  }
+
+  // ---- net.Socket surface ---------------------------------------------------------------
+
+  get remoteAddress(): string | undefined {
+    return this.#core.remoteAddress;
+  }
+  get remotePort(): number | undefined {
+    return this.#core.remotePort;
+  }
+  get remoteFamily(): string | undefined {
+    return this.#core.remoteFamily;
+  }
+  get localAddress(): string | undefined {
+    return this.#core.localAddress;
+  }
+  get localPort(): number | undefined {
+    return this.#core.localPort;
+  }
+  /** `true` on TLS transports (or when the app set it on the core socket before the hand-off). */
+  get encrypted(): boolean | undefined {
+    return this.#core.encrypted;
+  }
+  set encrypted(value: boolean | undefined) {
+    this.#core.encrypted = value;
+  }
+  /** Every byte read on the connection, the HTTP request included, as Node counts. */
+  get bytesRead(): number {
+    return this.#core.bytesRead;
+  }
+  /** Every byte sent on the connection plus what waits in this stream's buffer, as Node. */
+  get bytesWritten(): number {
+    return this.#core.bytesWritten + this.writableLength;
+  }
+  /** Milliseconds of inactivity before `'timeout'` (0: none). */
+  get timeout(): number {
+    return this.#core.timeout;
+  }
+  /** `net.Socket#readyState`. */
+  get readyState(): "open" | "readOnly" | "writeOnly" | "closed" {
+    if (this.readable && this.writable) return "open";
+    if (this.readable) return "readOnly";
+    if (this.writable) return "writeOnly";
+    return "closed";
+  }
+
+  /** `net.Socket#address()`: the local end. */
+  address(): { address?: string; port?: number; family?: string } {
+    return this.#core.address();
+  }
+
+  /** Emit `'timeout'` after `ms` without reads or writes (0 disables); it does not close. */
+  setTimeout(ms: number, callback?: () => void): this {
+    if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0) {
+      throw new RangeError(`The value of "msecs" is out of range. It must be a non-negative finite number. Received ${String(ms)}`);
+    }
+    if (callback) {
+      if (ms === 0) this.removeListener("timeout", callback);
+      else this.once("timeout", callback);
+    }
+    this.#core._armTimeout(ms);
+    return this;
+  }
+
+  setNoDelay(noDelay = true): this {
+    this.#core.setNoDelay(noDelay);
+    return this;
+  }
+
+  setKeepAlive(enable = false, initialDelay = 0): this {
+    this.#core.setKeepAlive(enable, initialDelay);
+    return this;
+  }
+
+  ref(): this {
+    this.#core.ref();
+    return this;
+  }
+
+  unref(): this {
+    this.#core.unref();
+    return this;
+  }
+
+  /** `net.Socket#destroySoon()`: end, then destroy once everything is flushed. */
+  destroySoon(): void {
+    if (this.writable) this.end();
+    if (this.writableFinished) this.destroy();
+    else this.once("finish", () => this.destroy());
+  }
+
+  /** `net.Socket#resetAndDestroy()`; the transport contract has no RST, so a plain close. */
+  resetAndDestroy(): this {
+    return this.destroy();
+  }
+
+  /** `'close'` carries `hadError`, as `net.Socket`'s does. */
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    if (event === "close" && args.length === 0) return super.emit("close", this.#hadError);
+    return super.emit(event, ...args);
+  }
+
+  // ---- Duplex internals -----------------------------------------------------------------
+
+  override _read(): void {
+    this.#core._resumeReading();
+  }
+
+  override _write(chunk: Uint8Array, _encoding: string, callback: Callback): void {
+    // The core's write is the transport's: false means "held above the high-water mark";
+    // the next write waits for the drain, so the stream's own buffer carries backpressure.
+    if (this.#core._rawWrite(chunk)) callback();
+    else this.#writeCb = callback;
+  }
+
+  override _final(callback: Callback): void {
+    this.#core._rawEnd();
+    callback();
+  }
+
+  override _destroy(error: Error | null, callback: Callback): void {
+    const cb = this.#writeCb;
+    this.#writeCb = null;
+    if (cb) cb(error ?? undefined);
+    if (this.#closed) {
+      callback(error);
+      return;
+    }
+    // 'close' comes once the connection has closed, as net.Socket's comes from the handle.
+    this.#destroyCb = () => callback(error);
+    this.#core.destroy(error ?? undefined);
+  }
+
+  // ---- HandOffSocket: the connection feeds the stream ------------------------------------
+
+  /** @internal */
+  _onData(chunk: Uint8Array): void {
+    if (!this.push(chunk)) this.#core._pauseReading();
+  }
+  /** @internal */
+  _onEnd(): void {
+    this.push(null);
+  }
+  /** @internal */
+  _onDrain(): void {
+    const cb = this.#writeCb;
+    this.#writeCb = null;
+    cb?.();
+  }
+  /** @internal */
+  _onTimeout(): void {
+    this.emit("timeout");
+  }
+  /** @internal */
+  _onClose(error?: Error): void {
+    this.#closed = true;
+    this.#hadError = error !== undefined;
+    const done = this.#destroyCb;
+    if (done) {
+      this.#destroyCb = null;
+      done();
+      return;
+    }
+    // The peer went away. As net.Socket, with the error when there was one; but only to a
+    // listener: a reset peer must not crash a server whose listener did not expect one.
+    this.destroy(error !== undefined && this.listenerCount("error") > 0 ? error : undefined);
+  }
+}
+
+/**
+ * The {@link HandOff} the runtime entry points pass to the core.
+ *
+ * @example
+ * ```ts
+ * import { streamHandOff } from "./adapters/stream-socket.ts";
+ * import { createMemoryTransport, createServer } from "@anyhttp/anyhttp/core";
+ * createServer({ transport: createMemoryTransport(), handOff: streamHandOff });
+ * ```
+ */
+export const streamHandOff: HandOff = (core) => new StreamSocket(core);
