@@ -19,6 +19,8 @@ export type {
   AddressInfo,
   Clock,
   ConnectionSink,
+  HandOff,
+  HandOffSocket,
   HeaderValue,
   IncomingHeaders,
   Listener,

@@ -19,6 +19,8 @@
 import { Duplex } from "node:stream";
 import type { HandOff, HandOffSocket, Socket as CoreSocket } from "../core/mod.ts";
 
+export type { HandOff, HandOffSocket };
+
 type Callback = (error?: Error | null) => void;
 
 /**
@@ -47,14 +49,18 @@ export class StreamSocket extends Duplex implements HandOffSocket {
   #hadError = false;
   /** As `net.Socket`: never connecting, the connection is established. */
   readonly connecting = false;
+  /** As `net.Socket`: false once connected. */
   readonly pending = false;
   /** The server that accepted the connection. */
   readonly server: unknown;
+  /** Node's older name for `server`. */
   readonly _server: unknown;
-  /** Node's fields on a socket after the hand-off: no parser, no message. */
+  /** Node's field on a socket after the hand-off: no parser. */
   parser: unknown = null;
+  /** Node's field on a socket after the hand-off: no message. */
   _httpMessage: unknown = null;
 
+  /** Wrap a connection's core socket (the server does this at the hand-off). */
   constructor(core: CoreSocket) {
     // allowHalfOpen: as node:http's sockets (the server's net options): a peer FIN does not end
     // our side; the listener decides.
@@ -65,18 +71,23 @@ export class StreamSocket extends Duplex implements HandOffSocket {
 
   // ---- net.Socket surface ---------------------------------------------------------------
 
+  /** The peer's address, e.g. `"127.0.0.1"`. */
   get remoteAddress(): string | undefined {
     return this.#core.remoteAddress;
   }
+  /** The peer's port. */
   get remotePort(): number | undefined {
     return this.#core.remotePort;
   }
+  /** `"IPv4"` or `"IPv6"`. */
   get remoteFamily(): string | undefined {
     return this.#core.remoteFamily;
   }
+  /** The address the connection arrived on. */
   get localAddress(): string | undefined {
     return this.#core.localAddress;
   }
+  /** The port the connection arrived on. */
   get localPort(): number | undefined {
     return this.#core.localPort;
   }
@@ -125,21 +136,25 @@ export class StreamSocket extends Duplex implements HandOffSocket {
     return this;
   }
 
+  /** Disable (or with `false` enable) Nagle's algorithm. */
   setNoDelay(noDelay = true): this {
     this.#core.setNoDelay(noDelay);
     return this;
   }
 
+  /** TCP keep-alive probes, where the transport offers them. */
   setKeepAlive(enable = false, initialDelay = 0): this {
     this.#core.setKeepAlive(enable, initialDelay);
     return this;
   }
 
+  /** Let this connection keep the process alive (the default). */
   ref(): this {
     this.#core.ref();
     return this;
   }
 
+  /** Let the process exit while this connection is open. */
   unref(): this {
     this.#core.unref();
     return this;
@@ -165,23 +180,27 @@ export class StreamSocket extends Duplex implements HandOffSocket {
 
   // ---- Duplex internals -----------------------------------------------------------------
 
+  /** Duplex: the reader wants more; reading from the peer resumes. */
   override _read(): void {
     this.#core._resumeReading();
   }
 
-  override _write(chunk: Uint8Array, _encoding: string, callback: Callback): void {
+  /** Duplex: send one chunk; `callback` once the transport took it. */
+  override _write(chunk: Uint8Array, _encoding: string, callback: (error?: Error | null) => void): void {
     // The core's write is the transport's: false means "held above the high-water mark";
     // the next write waits for the drain, so the stream's own buffer carries backpressure.
     if (this.#core._rawWrite(chunk)) callback();
     else this.#writeCb = callback;
   }
 
-  override _final(callback: Callback): void {
+  /** Duplex: the writer ended: flush, FIN, close. */
+  override _final(callback: (error?: Error | null) => void): void {
     this.#core._rawEnd();
     callback();
   }
 
-  override _destroy(error: Error | null, callback: Callback): void {
+  /** Duplex: close the connection; `callback` once it is closed. */
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     const cb = this.#writeCb;
     this.#writeCb = null;
     if (cb) cb(error ?? undefined);
@@ -240,4 +259,4 @@ export class StreamSocket extends Duplex implements HandOffSocket {
  * createServer({ transport: createMemoryTransport(), handOff: streamHandOff });
  * ```
  */
-export const streamHandOff: HandOff = (core) => new StreamSocket(core);
+export const streamHandOff: HandOff = (core: CoreSocket): StreamSocket => new StreamSocket(core);

@@ -85,6 +85,7 @@ export class Socket extends EventEmitter implements HandOffSocket {
   // The next four start as defaults on the prototype (below), becoming own properties only
   // when set: most sockets never change them, and each own field is 8 bytes of every idle
   // keep-alive connection.
+  /** True once the connection is closed. */
   declare destroyed: boolean;
   /** Milliseconds of inactivity before `'timeout'` (0: none). */
   declare timeout: number;
@@ -95,24 +96,30 @@ export class Socket extends EventEmitter implements HandOffSocket {
   /** The server that accepted the connection (set by the server). */
   server: unknown = null;
 
+  /** The socket of one connection (the connection makes it). */
   constructor(handle: TcpHandle, hooks: SocketHooks) {
     super();
     this.#handle = handle;
     this.#hooks = hooks;
   }
 
+  /** The peer's address, e.g. `"127.0.0.1"`. */
   get remoteAddress(): string | undefined {
     return this.#handle.remoteAddress;
   }
+  /** The peer's port. */
   get remotePort(): number | undefined {
     return this.#handle.remotePort;
   }
+  /** `"IPv4"` or `"IPv6"`. */
   get remoteFamily(): string | undefined {
     return this.#handle.remoteFamily;
   }
+  /** The address the connection arrived on. */
   get localAddress(): string | undefined {
     return this.#handle.localAddress;
   }
+  /** The port the connection arrived on. */
   get localPort(): number | undefined {
     return this.#handle.localPort;
   }
@@ -135,9 +142,11 @@ export class Socket extends EventEmitter implements HandOffSocket {
   get bytesWritten(): number {
     return this.#hooks.bytesWritten;
   }
+  /** True until the connection is closed. */
   get writable(): boolean {
     return !this.destroyed;
   }
+  /** True until the connection is closed. */
   get readable(): boolean {
     return !this.destroyed;
   }
@@ -223,20 +232,24 @@ export class Socket extends EventEmitter implements HandOffSocket {
     this.#hooks.socketSetTimeout(ms);
   }
 
+  /** Disable (or with `false` enable) Nagle's algorithm, where the transport allows. */
   setNoDelay(noDelay = true): this {
     this.#handle.setNoDelay?.(noDelay);
     return this;
   }
 
+  /** TCP keep-alive probes, where the transport offers them. */
   setKeepAlive(enable = false, initialDelay = 0): this {
     this.#handle.setKeepAlive?.(enable, initialDelay);
     return this;
   }
 
+  /** Stop reading from the peer. */
   pause(): this {
     this.#handle.pause();
     return this;
   }
+  /** Read from the peer again. */
   resume(): this {
     this.#handle.resume();
     return this;
@@ -251,7 +264,9 @@ export class Socket extends EventEmitter implements HandOffSocket {
     this.#handle.unref?.();
     return this;
   }
+  /** Node compatibility: writes already leave in batches, so this holds nothing. */
   cork(): void {}
+  /** Node compatibility (see `cork()`). */
   uncork(): void {}
 
   // ---- HandOffSocket: without a factory, the core socket is what upgrade listeners get ----
