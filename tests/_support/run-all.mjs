@@ -1,5 +1,6 @@
-// `npm test`: build dist/, type-check (core with no runtime types, then everything), then the whole suite
-// under node, deno and bun, one after another. Prints one closing line with the totals.
+// `npm test`: build dist/, type-check (core with no runtime types, everything, the call sites in
+// tests/types/), then the whole suite under node, deno and bun, one after another.
+// Prints one closing line with the totals.
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -14,6 +15,8 @@ const steps = [
   { name: "check", cmd: "npm", args: ["run", "build", "--silent"], count: () => null },
   { name: "check", cmd: bin("tsc"), args: ["-p", "tsconfig.core.json"], count: () => null },
   { name: "check", cmd: bin("tsc"), args: ["-p", "tsconfig.json"], count: () => null },
+  // The ecosystem call sites of issue 11 with no cast, against the source.
+  { name: "check", cmd: bin("tsc"), args: ["-p", "tests/types/tsconfig.json"], count: () => null },
   {
     name: "node",
     cmd: process.execPath,
