@@ -15,8 +15,13 @@ const steps = [
   { name: "check", cmd: "npm", args: ["run", "build", "--silent"], count: () => null },
   { name: "check", cmd: bin("tsc"), args: ["-p", "tsconfig.core.json"], count: () => null },
   { name: "check", cmd: bin("tsc"), args: ["-p", "tsconfig.json"], count: () => null },
-  // The ecosystem call sites of issue 11 with no cast, against the source.
-  { name: "check", cmd: bin("tsc"), args: ["-p", "tests/types/tsconfig.json"], count: () => null },
+  // The ecosystem call sites of issue 11 with no cast: against the source (bundler, node16, and
+  // Deno's resolution through deno.json), against dist/ (bundler, node16 from ESM and CommonJS),
+  // and dist/'s declarations themselves.
+  ...["tsconfig", "tsconfig.node16", "tsconfig.dist", "tsconfig.dist-node16", "tsconfig.declarations"].map((c) => (
+    { name: "check", cmd: bin("tsc"), args: ["-p", `tests/types/${c}.json`], count: () => null }
+  )),
+  { name: "check", cmd: bin("deno"), args: ["check", "tests/types/ecosystem-call-sites.ts", "tests/types/node-gaps.ts"], count: () => null },
   {
     name: "node",
     cmd: process.execPath,
