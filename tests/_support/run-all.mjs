@@ -22,6 +22,10 @@ const steps = [
     { name: "check", cmd: bin("tsc"), args: ["-p", `tests/types/${c}.json`], count: () => null }
   )),
   { name: "check", cmd: bin("deno"), args: ["check", "tests/types/ecosystem-call-sites.ts", "tests/types/node-gaps.ts"], count: () => null },
+  // The package as both registries' tools read it: attw exits non-zero on any problem, publint
+  // --strict on any warning (its suggestions do not fail; the README explains any left).
+  { name: "check", cmd: bin("attw"), args: ["--pack", "."], count: () => null },
+  { name: "check", cmd: bin("publint"), args: ["--strict"], count: () => null },
   {
     name: "node",
     cmd: process.execPath,

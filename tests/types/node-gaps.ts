@@ -40,3 +40,10 @@ export const socket: Equal<
   | "readyState" | "_construct" | "_read" | "_destroy" | "_write" | "_writev" | "_final"
   | CaptureRejection | typeof Symbol.asyncDispose | typeof Symbol.asyncIterator
 > = true;
+
+/** Options node:http declares that the core does not read: `createServer` accepts and ignores them. */
+export const serverOptions: Equal<
+  Gap<http.ServerOptions, core.ServerOptions>,
+  | "highWaterMark" | "insecureHTTPParser" | "noDelay" | "keepAlive" | "keepAliveInitialDelay" | "uniqueHeaders"
+  | "rejectNonStandardBodyWrites"
+> = true;
