@@ -14,6 +14,7 @@ export {
   type RequestClass,
   type RequestListener,
   type ResponseClass,
+  type Server as HttpServer,
   type ServerConstructor,
   type ServerOptions,
   ServerResponse,
