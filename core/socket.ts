@@ -46,33 +46,41 @@ export class Socket extends EventEmitter {
   // The next four start as defaults on the prototype (below), becoming own properties only
   // when set: most sockets never change them, and each own field is 8 bytes of every idle
   // keep-alive connection.
+  /** True once the connection closed. */
   declare destroyed: boolean;
   /** Milliseconds of inactivity before `'timeout'` (0: none). */
   declare timeout: number;
+  /** Bytes written through this socket's own `write()` (raw, after an upgrade). */
   declare bytesWritten: number;
   /** Node sets this on sockets handed to `'upgrade'`/`'connect'`; kept for compatibility. */
   declare parser: unknown;
   /** The server that accepted the connection (set by the server). */
   server: unknown = null;
 
+  /** The socket of the connection on `handle`; the connection makes it. */
   constructor(handle: TcpHandle, hooks: SocketHooks) {
     super();
     this.#handle = handle;
     this.#hooks = hooks;
   }
 
+  /** The peer's address, from the transport. */
   get remoteAddress(): string | undefined {
     return this.#handle.remoteAddress;
   }
+  /** The peer's port, from the transport. */
   get remotePort(): number | undefined {
     return this.#handle.remotePort;
   }
+  /** `"IPv4"` or `"IPv6"`, from the transport. */
   get remoteFamily(): string | undefined {
     return this.#handle.remoteFamily;
   }
+  /** Our end's address, from the transport. */
   get localAddress(): string | undefined {
     return this.#handle.localAddress;
   }
+  /** Our end's port, from the transport. */
   get localPort(): number | undefined {
     return this.#handle.localPort;
   }
@@ -80,9 +88,11 @@ export class Socket extends EventEmitter {
   get encrypted(): boolean | undefined {
     return this.#handle.encrypted || undefined;
   }
+  /** True until the connection closes. */
   get writable(): boolean {
     return !this.destroyed;
   }
+  /** True until the connection closes. */
   get readable(): boolean {
     return !this.destroyed;
   }
@@ -146,31 +156,39 @@ export class Socket extends EventEmitter {
     return this;
   }
 
+  /** Disable Nagle's algorithm, where the transport can. */
   setNoDelay(noDelay = true): this {
     this.#handle.setNoDelay?.(noDelay);
     return this;
   }
 
+  /** TCP keep-alive probes, where the transport can. */
   setKeepAlive(enable = false, initialDelay = 0): this {
     this.#handle.setKeepAlive?.(enable, initialDelay);
     return this;
   }
 
+  /** Stop reading from the peer (the transport stops calling `onData`). */
   pause(): this {
     this.#handle.pause();
     return this;
   }
+  /** Read from the peer again. */
   resume(): this {
     this.#handle.resume();
     return this;
   }
+  /** Accepted for Node compatibility; does nothing. */
   ref(): this {
     return this;
   }
+  /** Accepted for Node compatibility; does nothing. */
   unref(): this {
     return this;
   }
+  /** Accepted for Node compatibility; does nothing. */
   cork(): void {}
+  /** Accepted for Node compatibility; does nothing. */
   uncork(): void {}
 
   /** @internal The connection closed. */
