@@ -1,6 +1,7 @@
-// npm build: ESM + CJS + .d.ts for every entry point, with llhttp's wasm bytes bundled in so
-// the published package has no runtime dependency. `tests/exports.test.ts` checks that these
-// entries match package.json's and deno.json's exports.
+// npm build: ESM + CJS for every entry point, with llhttp's wasm bytes bundled in so the
+// published package has no runtime dependency (the .d.ts come after, from
+// scripts/build-types.mjs). `tests/exports.test.ts` checks that these entries match
+// package.json's and deno.json's exports.
 import type { Options } from "tsup";
 import { readFileSync } from "node:fs";
 
@@ -36,7 +37,9 @@ const undiciWasm = {
 const options: Options = {
   entry,
   format: ["esm", "cjs"],
-  dts: true,
+  // tsup's bundled declarations share chunks with minified names (`status-codes-B_dM1fkn.d.ts`
+  // exporting `c`, seen in hovers): scripts/build-types.mjs emits one per source file instead.
+  dts: false,
   clean: true,
   target: "es2022",
   platform: "node",

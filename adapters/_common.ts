@@ -1,16 +1,30 @@
 /**
- * What every runtime entry point re-exports from the core besides its own `createServer`:
- * the classes and tables that `node:http` users reach for.
+ * What every runtime entry point re-exports besides its own `Server` and `createServer`: the
+ * classes and tables that `node:http` users reach for, typed as node:http's (`_http.ts`), and
+ * the core's transport contract.
  *
  * @module
  */
 export {
-  EventEmitter,
+  type AnyhttpServerOptions,
+  type AnyhttpServerProperties,
+  type CreateServer,
   IncomingMessage,
+  type IncomingMessageClass,
+  type RequestClass,
+  type RequestListener,
+  type ResponseClass,
+  type Server as HttpServer,
+  type ServerConstructor,
+  type ServerOptions,
+  ServerResponse,
+  type ServerResponseClass,
+  Socket,
+} from "./_http.ts";
+export {
+  EventEmitter,
   LocalProtocolError,
   RemoteProtocolError,
-  ServerResponse,
-  Socket,
   STATUS_CODES,
   validateHeaderName,
   validateHeaderValue,
@@ -25,8 +39,6 @@ export type {
   IncomingHeaders,
   Listener,
   ListenOptions,
-  RequestListener,
-  ServerOptions,
   TcpHandle,
   Transport,
 } from "../core/mod.ts";

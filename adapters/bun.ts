@@ -11,28 +11,29 @@
  * @module
  */
 import {
-  type RequestListener,
-  Server as CoreServer,
-  type ServerOptions,
-  withTransport,
-} from "../core/mod.ts";
+  type CreateServer,
+  createServerOf,
+  type IncomingMessageClass,
+  type RequestClass,
+  type ResponseClass,
+  type Server as HttpServer,
+  type ServerConstructor,
+  serverOn,
+  type ServerResponseClass,
+} from "./_http.ts";
 import { bunTransport } from "./bun-transport.ts";
-import { streamHandOff } from "./stream-socket.ts";
 
 export * from "./_common.ts";
 export { bunTransport };
 
-/** An HTTP server on the Bun transport (pass `{ transport }` to use another). */
-export class Server extends CoreServer {
-  constructor(options?: ServerOptions | RequestListener, requestListener?: RequestListener) {
-    super(...withTransport({ transport: bunTransport, handOff: streamHandOff }, options, requestListener));
-  }
-}
+/** A server: node:http's `Server` type, plus anyhttp's settings. */
+export type Server<
+  Request extends RequestClass = IncomingMessageClass,
+  Response extends ResponseClass<Request> = ServerResponseClass,
+> = HttpServer<Request, Response>;
 
-/** Create a server on the Bun transport: `createServer([options][, requestListener])`. */
-export function createServer(
-  options?: ServerOptions | RequestListener,
-  requestListener?: RequestListener,
-): Server {
-  return new Server(options, requestListener);
-}
+/** The server class on the Bun transport (pass `{ transport }` to use another). */
+export const Server: ServerConstructor = serverOn(bunTransport);
+
+/** Create a server on the Bun transport: `createServer([options][, requestListener])`, as node:http's. */
+export const createServer: CreateServer = createServerOf(Server);

@@ -15,17 +15,21 @@
  *
  * @module
  */
+import type { Transport } from "../core/mod.ts";
 import {
-  type RequestListener,
-  Server as CoreServer,
-  type ServerOptions,
-  type Transport,
-  withTransport,
-} from "../core/mod.ts";
+  type CreateServer,
+  createServerOf,
+  type IncomingMessageClass,
+  type RequestClass,
+  type ResponseClass,
+  type Server as HttpServer,
+  type ServerConstructor,
+  serverOn,
+  type ServerResponseClass,
+} from "./_http.ts";
 import { bunTransport } from "./bun-transport.ts";
 import { denoTransport } from "./deno-transport.ts";
 import { nodeTransport } from "./node-transport.ts";
-import { streamHandOff } from "./stream-socket.ts";
 
 export * from "./_common.ts";
 
@@ -36,17 +40,14 @@ export const runtimeTransport: Transport = "Deno" in globalThis
   ? bunTransport
   : nodeTransport;
 
-/** An HTTP server on the running runtime's transport. */
-export class Server extends CoreServer {
-  constructor(options?: ServerOptions | RequestListener, requestListener?: RequestListener) {
-    super(...withTransport({ transport: runtimeTransport, handOff: streamHandOff }, options, requestListener));
-  }
-}
+/** A server: node:http's `Server` type, plus anyhttp's settings. */
+export type Server<
+  Request extends RequestClass = IncomingMessageClass,
+  Response extends ResponseClass<Request> = ServerResponseClass,
+> = HttpServer<Request, Response>;
 
-/** Create a server: `createServer([options][, requestListener])`, as `node:http`'s. */
-export function createServer(
-  options?: ServerOptions | RequestListener,
-  requestListener?: RequestListener,
-): Server {
-  return new Server(options, requestListener);
-}
+/** The server class on the running runtime's transport. */
+export const Server: ServerConstructor = serverOn(runtimeTransport);
+
+/** Create a server: `createServer([options][, requestListener])`, as node:http's. */
+export const createServer: CreateServer = createServerOf(Server);

@@ -7,6 +7,7 @@
  * @module
  */
 
+/** An event listener: any function (Node's emitters pass any arguments). */
 // deno-lint-ignore no-explicit-any
 export type Listener = (...args: any[]) => void;
 type Wrapped = Listener & { listener?: Listener };
@@ -32,25 +33,31 @@ export class EventEmitter {
   /** Node's default for `setMaxListeners`; kept for API compatibility (no warning is printed). */
   static defaultMaxListeners = 10;
 
+  /** Call `listener` on every `event`, after the listeners already there. */
   on(event: string | symbol, listener: Listener): this {
     return this.#add(event, listener, false);
   }
+  /** The same as `on()`. */
   addListener(event: string | symbol, listener: Listener): this {
     return this.on(event, listener);
   }
+  /** Call `listener` on every `event`, before the listeners already there. */
   prependListener(event: string | symbol, listener: Listener): this {
     return this.#add(event, listener, true);
   }
   // As in Node, once() goes through on() (and prependOnceListener through prependListener),
   // so a subclass that reacts to new listeners (a readable starting to flow on 'data') sees
   // them all.
+  /** Call `listener` on the next `event` only. */
   once(event: string | symbol, listener: Listener): this {
     return this.on(event, this.#onceWrap(event, listener));
   }
+  /** Call `listener` on the next `event` only, before the listeners already there. */
   prependOnceListener(event: string | symbol, listener: Listener): this {
     return this.prependListener(event, this.#onceWrap(event, listener));
   }
 
+  /** The same as `removeListener()`. */
   off(event: string | symbol, listener: Listener): this {
     return this.removeListener(event, listener);
   }
@@ -58,6 +65,7 @@ export class EventEmitter {
     return (this.#map ??= new Map());
   }
 
+  /** Remove the last-added registration of `listener` (or of a `once` wrapper of it) for `event`. */
   removeListener(event: string | symbol, listener: Listener): this {
     const list = this.#map?.get(event);
     if (!list) return this;
@@ -74,12 +82,14 @@ export class EventEmitter {
     }
     return this;
   }
+  /** Remove every listener of `event`, or of every event when none is given. */
   removeAllListeners(event?: string | symbol): this {
     if (event === undefined) this.#map?.clear();
     else this.#map?.delete(event);
     return this;
   }
 
+  /** Call each listener of `event` with `args`, in order; false when there was none (`'error'` with none throws). */
   emit(event: string | symbol, ...args: unknown[]): boolean {
     const list = this.#map?.get(event);
     if (!list) {
@@ -98,25 +108,31 @@ export class EventEmitter {
     return true;
   }
 
+  /** The listeners of `event`, `once` ones as the function given. */
   listeners(event: string | symbol): Listener[] {
     return (this.#map?.get(event) ?? []).map((fn) => fn.listener ?? fn);
   }
+  /** The listeners of `event`, `once` ones as their wrappers. */
   rawListeners(event: string | symbol): Listener[] {
     return (this.#map?.get(event) ?? []).slice();
   }
+  /** How many listeners `event` has (of `listener` only, when given). */
   listenerCount(event: string | symbol, listener?: Listener): number {
     const list = this.#map?.get(event);
     if (!list) return 0;
     if (!listener) return list.length;
     return list.filter((fn) => fn === listener || fn.listener === listener).length;
   }
+  /** The events that have listeners. */
   eventNames(): (string | symbol)[] {
     return this.#map ? [...this.#map.keys()] : [];
   }
+  /** Stored for `getMaxListeners()`; no leak warning is printed. */
   setMaxListeners(n: number): this {
     this.#max = n;
     return this;
   }
+  /** The value last given to `setMaxListeners()` (10 by default). */
   getMaxListeners(): number {
     return this.#max;
   }

@@ -26,6 +26,7 @@ import { defer } from "./_tick.ts";
 
 /** What a connection needs from its server: options, the clock, and where to report. */
 export interface ConnectionHost {
+  /** The host clock's time, ms since the epoch. */
   now(): number;
   /**
    * A time from the host's clock (its creation). Connections keep their timestamps as
@@ -35,6 +36,7 @@ export interface ConnectionHost {
    * results, only larger.
    */
   readonly epoch: number;
+  /** Idle time after a response before a keep-alive connection closes, ms. */
   readonly keepAliveTimeout: number;
   /** Extra idle time before a keep-alive connection is closed, past the advertised timeout. */
   readonly keepAliveTimeoutBuffer: number;
@@ -42,18 +44,27 @@ export interface ConnectionHost {
   readonly maxRequestBodySize: number;
   /** Requests served per connection before it closes; 0 for no limit. */
   readonly maxRequestsPerSocket: number;
+  /** Time allowed to receive a request head, ms. */
   readonly headersTimeout: number;
+  /** Time allowed to receive a whole request, ms. */
   readonly requestTimeout: number;
+  /** Bytes of request-target + header fields allowed (over it: 431, or 414). */
   readonly maxHeaderSize: number;
+  /** Header lines kept per request. */
   readonly maxHeadersCount: number;
+  /** Answer HTTP/1.1 requests without `Host` with 400. */
   readonly requireHostHeader: boolean;
+  /** Join every duplicate header with `, ` instead of Node's per-field rules. */
   readonly joinDuplicateHeaders: boolean;
   /** True once `close()` was called: finish the current exchange, then close. */
   readonly closing: boolean;
   /** The parser's `acceptUpgrade`: CONNECT always, Upgrade when someone listens for it. */
   readonly acceptUpgrade: (isConnect: boolean) => boolean;
+  /** A new request object for `socket` (the server's `IncomingMessage` class). */
   createRequest(socket: Socket): IncomingMessage;
+  /** A new response to `req` on `conn` (the server's `ServerResponse` class). */
   createResponse(req: IncomingMessage, conn: Connection): ServerResponse;
+  /** How many listeners the server has for `event`. */
   listenerCount(event: string): number;
   /** Emit `event` (`'request'`, `'checkContinue'`, ...) with the exchange's objects. */
   dispatch(event: string, ...args: unknown[]): void;
@@ -226,6 +237,7 @@ function giveParser(p: RequestParser): void {
  * talks to it through the {@link ConnectionSink} methods.
  */
 export class Connection implements ConnectionSink, MessageHooks {
+  /** The socket handed to user code as `req.socket` and to `'connection'`. */
   readonly socket: Socket;
   #handle: TcpHandle;
   #host: ConnectionHost;
@@ -264,6 +276,7 @@ export class Connection implements ConnectionSink, MessageHooks {
    * read per read. */
   #readTime = 0;
 
+  /** Serve HTTP/1.1 on `handle` for `host`; the head timer starts now. */
   constructor(handle: TcpHandle, host: ConnectionHost) {
     this.#handle = handle;
     this.#host = host;
@@ -306,12 +319,15 @@ export class Connection implements ConnectionSink, MessageHooks {
 
   // ---- ResponseOwner --------------------------------------------------------------------
 
+  /** The time of the read being processed, or the host clock's outside a read. */
   now(): number {
     return this.#readTime === 0 ? this.#host.now() : this.#readTime + this.#host.epoch;
   }
+  /** The host's `keepAliveTimeout`, ms. */
   get keepAliveTimeout(): number {
     return this.#host.keepAliveTimeout;
   }
+  /** The host's `maxRequestsPerSocket` (0: no limit). */
   get maxRequestsPerSocket(): number {
     return this.#host.maxRequestsPerSocket;
   }

@@ -30,6 +30,7 @@ export class RemoteProtocolError extends Error {
   /** Node's name for llhttp's reason string. */
   readonly reason: string;
 
+  /** A parse failure: llhttp's `HPE_*` code, its reason, and the status to answer with. */
   constructor(code: string, reason: string, status = 400) {
     super(`Parse Error: ${reason}`);
     this.name = "RemoteProtocolError";
@@ -52,6 +53,7 @@ export class RemoteProtocolError extends Error {
 export class LocalProtocolError extends Error {
   /** Node's error code for the same mistake, e.g. `"ERR_HTTP_HEADERS_SENT"`. */
   readonly code: string;
+  /** A misuse: Node's error code for it and a message saying what was refused. */
   constructor(code: string, message: string) {
     super(message);
     this.name = "LocalProtocolError";

@@ -104,15 +104,25 @@ interface SocketLike {
 
 /** What `pipe()` needs of a destination: Node's `Writable` shape. */
 export interface PipeTarget {
+  /** Write a chunk; `false` asks the source to wait for `'drain'`. */
   write(chunk: unknown): boolean | void;
+  /** No more chunks. */
   end(): unknown;
+  /** Listen for `'drain'`, `'unpipe'` and `'error'`. */
   on?(event: string, listener: Listener): unknown;
+  /** Listen for the next `'close'` or `'finish'` only. */
   once?(event: string, listener: Listener): unknown;
+  /** Listen for `event` before the listeners already there (Node's pipe does so for `'error'`). */
   prependListener?(event: string, listener: Listener): unknown;
+  /** Stop listening, on `unpipe()` or the end of the source. */
   removeListener?(event: string, listener: Listener): unknown;
+  /** Listeners of `event`: a source error the destination has no other listener for is passed on to it, as in Node. */
   listenerCount?(event: string): number;
+  /** Emit `'pipe'`, `'unpipe'`, or a source error nobody else handles. */
   emit?(event: string, ...args: unknown[]): unknown;
+  /** Destroy a Node `Writable` destination with a source error nobody else handles. */
   destroy?(error?: Error): unknown;
+  /** `true` while the destination waits for `'drain'`: piping waits too. */
   readonly writableNeedDrain?: boolean;
 }
 
@@ -169,16 +179,22 @@ export let linkResponse: (req: IncomingMessage, res: object) => void;
  * ```
  */
 export class IncomingMessage extends EventEmitter {
+  /** The request method, e.g. `"GET"`. */
   method = "";
   /**
    * The request-target as received. An own accessor of each instance, not a field: reading it
    * is how the message notices that a framework replaced its prototype (see `_surface.ts`).
    */
   declare url: string;
+  /** HTTP major version of the request line. */
   httpVersionMajor = 1;
+  /** HTTP minor version of the request line. */
   httpVersionMinor = 1;
+  /** The HTTP version as `"major.minor"`. */
   httpVersion = "1.1";
+  /** Header names and values, alternating, as received. */
   rawHeaders: string[] = [];
+  /** Trailer names and values of a chunked body, alternating, as received. */
   rawTrailers: string[] = [];
   /** True once the whole body was received. */
   complete = false;
@@ -188,6 +204,7 @@ export class IncomingMessage extends EventEmitter {
   upgrade = false;
   /** Always `null` on a request (Node keeps it for responses of its client). */
   statusCode: number | null = null;
+  /** Always `null` on a request (Node keeps it for responses of its client). */
   statusMessage: string | null = null;
   /**
    * The connection's socket-like object. Node's `stream.pipeline` sets it to `null` before
@@ -197,6 +214,7 @@ export class IncomingMessage extends EventEmitter {
   socket: unknown = null;
   /** Buffered bytes above which the connection stops reading from the peer. */
   readableHighWaterMark = 16384;
+  /** True once `destroy()` was called. */
   destroyed = false;
   /** False once `'end'` was emitted or the message was destroyed. */
   readable = true;
@@ -207,6 +225,7 @@ export class IncomingMessage extends EventEmitter {
    * (`isServerRequest` in lib/internal/streams/utils.js).
    */
   _consuming = false;
+  /** True once the response finished and the unread body was discarded (`_dump()`), as in Node. */
   _dumped = false;
 
   #joinDuplicates = false;
@@ -266,6 +285,7 @@ export class IncomingMessage extends EventEmitter {
     configurable: true,
   };
 
+  /** A request on `socket`; the connection fills it in (user code does not construct requests). */
   constructor(socket: unknown = null) {
     super();
     this.socket = socket;
@@ -311,6 +331,7 @@ export class IncomingMessage extends EventEmitter {
     return distinctFromRaw(this.rawTrailers);
   }
 
+  /** `null` until a reader chose a mode, then `true` while flowing, `false` while paused. */
   get readableFlowing(): boolean | null {
     return this.#flowing;
   }
@@ -318,6 +339,7 @@ export class IncomingMessage extends EventEmitter {
   get readableLength(): number {
     return this.#buffered;
   }
+  /** Always `false`: the body is bytes. */
   get readableObjectMode(): boolean {
     return false;
   }
@@ -337,6 +359,7 @@ export class IncomingMessage extends EventEmitter {
   get errored(): Error | null {
     return this.#error;
   }
+  /** The error the message was destroyed with, or `null` (Node's alias of `errored`). */
   get readableErrored(): Error | null {
     return this.#error;
   }
@@ -407,27 +430,33 @@ export class IncomingMessage extends EventEmitter {
 
   // ---- Readable surface -----------------------------------------------------------------
 
+  /** Listen for `event`; a `'data'` listener starts the flow, a `'readable'` one pauses it, as in Node. */
   override on(event: string | symbol, listener: Listener): this {
     super.on(event, listener);
     this.#listenerAdded(event);
     return this;
   }
+  /** The same as `on()`. */
   override addListener(event: string | symbol, listener: Listener): this {
     return this.on(event, listener);
   }
+  /** Listen for `event` before the listeners already there, with `on()`'s effects. */
   override prependListener(event: string | symbol, listener: Listener): this {
     super.prependListener(event, listener);
     this.#listenerAdded(event);
     return this;
   }
+  /** Stop listening; removing the last `'readable'` listener lets `'data'` flow again. */
   override removeListener(event: string | symbol, listener: Listener): this {
     super.removeListener(event, listener);
     if (event === "readable") this.#readableListenersChanged();
     return this;
   }
+  /** The same as `removeListener()`. */
   override off(event: string | symbol, listener: Listener): this {
     return this.removeListener(event, listener);
   }
+  /** Remove the listeners of `event` (or all), with `removeListener()`'s effect on `'readable'`. */
   override removeAllListeners(event?: string | symbol): this {
     super.removeAllListeners(event);
     if (event === "readable" || event === undefined) this.#readableListenersChanged();
@@ -457,6 +486,7 @@ export class IncomingMessage extends EventEmitter {
     return this;
   }
 
+  /** True after `pause()`, or while not flowing. */
   isPaused(): boolean {
     return this.#paused || this.#flowing === false;
   }
@@ -649,6 +679,7 @@ export class IncomingMessage extends EventEmitter {
     return this.#iterate(options?.destroyOnReturn !== false);
   }
 
+  /** `for await (const chunk of req)`: the body's chunks; leaving the loop early destroys the message. */
   [Symbol.asyncIterator](): AsyncIterableIterator<Uint8Array | string> {
     return this.#iterate(true);
   }

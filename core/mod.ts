@@ -21,12 +21,14 @@ export {
   headersFromRaw,
   type IncomingHeaders,
   IncomingMessage,
+  type MessageHooks,
+  type PipeTarget,
 } from "./incoming-message.ts";
 export { type ResponseOwner, ServerResponse, type WriteCallback } from "./server-response.ts";
 export { type HandOff, type HandOffSocket, Socket, type SocketHooks } from "./socket.ts";
-export { cannedResponse, Connection, DRAIN_LIMIT } from "./connection.ts";
+export { cannedResponse, Connection, type ConnectionHost, DRAIN_LIMIT } from "./connection.ts";
 export { LocalProtocolError, RemoteProtocolError } from "./errors.ts";
-export { EventEmitter } from "./_events.ts";
+export { EventEmitter, type Listener as EmitterListener } from "./_events.ts";
 export { STATUS_CODES } from "./status-codes.ts";
 export {
   httpDate,
@@ -37,10 +39,21 @@ export {
   type HeaderValue,
 } from "./serializer.ts";
 export { bodyWriter, ChunkedWriter, IdentityWriter, NoBodyWriter, type BodyWriter, type Framing } from "./body-writers.ts";
-export { exchangeDone, next, RECEIVE, SEND, type ReceiveState, type SendState, type Transitions } from "./state.ts";
+export {
+  exchangeDone,
+  next,
+  RECEIVE,
+  type ReceiveEvent,
+  type ReceiveState,
+  SEND,
+  type SendEvent,
+  type SendState,
+  type Transitions,
+} from "./state.ts";
 export {
   loadLlhttp,
   llhttpBuild,
+  type LlhttpExports,
   REQUIRED_EXPORTS,
   RequestParser,
   type ExecuteResult,

@@ -125,6 +125,20 @@ const SEEN_DATE = 8;
 const SEEN_KEEP_ALIVE = 16;
 const SEEN_TRAILER = 32;
 
+/**
+ * The response to one request: Node's `http.ServerResponse`, written to the connection. The
+ * server makes one per request and passes it to `'request'` listeners.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryTransport, createServer } from "@anyhttp/anyhttp/core";
+ * const server = createServer({ transport: createMemoryTransport() }, (_req, res) => {
+ *   res.setHeader("Content-Type", "text/plain");
+ *   res.end("ok");
+ * });
+ * server.listen(0, () => server.close());
+ * ```
+ */
 export class ServerResponse extends EventEmitter {
   /** The status code to send (200 unless set). */
   statusCode = 200;
@@ -152,6 +166,7 @@ export class ServerResponse extends EventEmitter {
   writableEnded = false;
   /** `true` after `'finish'`. */
   writableFinished = false;
+  /** True once `destroy()` was called or the connection closed. */
   destroyed = false;
 
   #owner: ResponseOwner;
@@ -191,6 +206,7 @@ export class ServerResponse extends EventEmitter {
   #closeEmitted = false;
   #error: Error | null = null;
 
+  /** The response to `req`, written through `owner` (the connection); the server makes these. */
   constructor(req: IncomingMessage, owner: ResponseOwner) {
     super();
     this.req = req;
@@ -218,18 +234,23 @@ export class ServerResponse extends EventEmitter {
   get socket(): unknown {
     return this.#closed ? null : this.#socket;
   }
+  /** Node's deprecated alias of `socket`. */
   get connection(): unknown {
     return this.socket;
   }
+  /** True after a `write()` returned `false`, until `'drain'`. */
   get writableNeedDrain(): boolean {
     return this.#needDrain;
   }
+  /** How many `cork()` calls are not yet matched by `uncork()`. */
   get writableCorked(): number {
     return this.#corked;
   }
+  /** Always `false`: the body is bytes. */
   get writableObjectMode(): boolean {
     return false;
   }
+  /** 16 KiB: corked bytes past it make `write()` return `false`. */
   get writableHighWaterMark(): number {
     return HIGH_WATER_MARK;
   }
@@ -306,12 +327,15 @@ export class ServerResponse extends EventEmitter {
     return this;
   }
 
+  /** The value set for header `name` (any case), or `undefined`. */
   getHeader(name: string): HeaderValue | undefined {
     return this.#map?.get(String(name).toLowerCase())?.value;
   }
+  /** Whether header `name` (any case) is set. */
   hasHeader(name: string): boolean {
     return this.#map?.has(String(name).toLowerCase()) ?? false;
   }
+  /** Unset header `name`; for `Connection`, `Content-Length`, `Transfer-Encoding` and `Date` the server no longer adds its own. */
   removeHeader(name: string): void {
     this.#assertHeadersNotSent("remove");
     const key = String(name).toLowerCase();
@@ -333,12 +357,15 @@ export class ServerResponse extends EventEmitter {
         break;
     }
   }
+  /** The names of the headers set, lower-cased. */
   getHeaderNames(): string[] {
     return this.#map ? [...this.#map.keys()] : [];
   }
+  /** The names of the headers set, in the case they were set with. */
   getRawHeaderNames(): string[] {
     return this.#map ? [...this.#map.values()].map((e) => e.name) : [];
   }
+  /** The headers set, by lower-cased name (a null-prototype object, as Node's). */
   getHeaders(): Record<string, HeaderValue> {
     const out: Record<string, HeaderValue> = Object.create(null);
     if (this.#map) for (const [k, e] of this.#map) out[k] = e.value;
@@ -554,6 +581,7 @@ export class ServerResponse extends EventEmitter {
   cork(): void {
     this.#corked++;
   }
+  /** Undo one `cork()`; the last one sends what was buffered. */
   uncork(): void {
     if (this.#corked > 0 && --this.#corked === 0) this.#flushCork();
   }

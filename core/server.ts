@@ -112,12 +112,19 @@ function positive(name: string, v: unknown, fallback: number): number {
  * ```
  */
 export class Server extends EventEmitter implements ConnectionHost {
+  /** Idle time after a response before a keep-alive connection is closed, ms (5 s). */
   keepAliveTimeout: number;
+  /** Time allowed to receive a request head, ms (60 s). */
   headersTimeout: number;
+  /** Time allowed to receive a whole request, ms (300 s; 0 disables). */
   requestTimeout: number;
+  /** Bytes of request-target + header fields allowed (16 KiB). */
   maxHeaderSize: number;
+  /** Header lines kept per request (2000). */
   maxHeadersCount: number;
+  /** Answer HTTP/1.1 requests without `Host` with 400 (default true). */
   requireHostHeader: boolean;
+  /** Join every duplicate header with `, ` (default false: Node's per-field rules). */
   joinDuplicateHeaders: boolean;
   /** Idle socket timeout (Node's `server.timeout`); 0 disables. */
   timeout = 0;
@@ -146,6 +153,7 @@ export class Server extends EventEmitter implements ConnectionHost {
   readonly handOff: HandOff | undefined;
   #unref = false;
 
+  /** `new Server([options][, requestListener])`, as Node's. */
   constructor(options?: ServerOptions | RequestListener, requestListener?: RequestListener) {
     super();
     if (typeof options === "function") {
@@ -337,6 +345,7 @@ export class Server extends EventEmitter implements ConnectionHost {
     return this;
   }
 
+  /** `await using server = ...`: close the server and wait for its connections to finish. */
   async [Symbol.asyncDispose](): Promise<void> {
     if (!this.#listener) return;
     await new Promise<void>((resolve) => this.close(() => resolve()));

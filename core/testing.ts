@@ -28,7 +28,9 @@ export interface MemoryClientOptions {
   highWaterMark?: number;
   /** Start with reading paused (the server's writes queue up until `read()`). */
   paused?: boolean;
+  /** The peer address the server sees. Default `"127.0.0.1"`. */
   remoteAddress?: string;
+  /** The peer port the server sees. Default 40000. */
   remotePort?: number;
 }
 
@@ -55,6 +57,7 @@ export class MemoryClient {
   /** The handle the server sees. */
   readonly handle: TcpHandle;
 
+  /** A client not yet connected (`MemoryTransport.connect()` makes and connects one). */
   constructor(options: MemoryClientOptions = {}) {
     this.#hwm = options.highWaterMark ?? 64 * 1024;
     this.#readPaused = options.paused ?? false;
@@ -321,14 +324,17 @@ export class VirtualClock implements Clock {
   constructor(start: number = Date.UTC(2026, 0, 1)) {
     this.#now = start;
   }
+  /** The virtual time, ms since the epoch: moves only with `advance()`. */
   now(): number {
     return this.#now;
   }
+  /** Call `fn` once the virtual time has advanced by `ms`. */
   setTimeout(fn: () => void, ms: number): unknown {
     const id = this.#nextId++;
     this.#timers.set(id, { at: this.#now + Math.max(0, ms), fn });
     return id;
   }
+  /** Cancel a pending virtual timer. */
   clearTimeout(handle: unknown): void {
     this.#timers.delete(handle as number);
   }

@@ -52,10 +52,13 @@ export interface TcpHandle {
   resume(): void;
   /** Peer address, e.g. `"127.0.0.1"` or `"::1"`. */
   readonly remoteAddress?: string;
+  /** Peer port. */
   readonly remotePort?: number;
   /** `"IPv4"` or `"IPv6"`. */
   readonly remoteFamily?: string;
+  /** Address of our end of the connection. */
   readonly localAddress?: string;
+  /** Port of our end of the connection. */
   readonly localPort?: number;
   /** `true` for transports that encrypt (TLS). */
   readonly encrypted?: boolean;
@@ -78,18 +81,23 @@ export interface ListenOptions {
   port?: number;
   /** Absent: all interfaces (`"::"` with IPv4 fallback to `"0.0.0.0"`, as Node does). */
   host?: string;
+  /** Length of the queue of pending connections, where the runtime takes one. */
   backlog?: number;
 }
 
 /** What `address()` returns, as Node's `net.Server#address()`. */
 export interface AddressInfo {
+  /** The bound address, e.g. `"127.0.0.1"` or `"::"`. */
   address: string;
+  /** `"IPv4"` or `"IPv6"` (a custom transport may say something else). */
   family: string;
+  /** The bound port (the one picked when asked for 0). */
   port: number;
 }
 
 /** A bound, accepting listener. */
 export interface Listener {
+  /** Where it listens. */
   readonly address: AddressInfo;
   /** Stop accepting. Established connections are untouched. */
   close(): Promise<void>;
@@ -129,7 +137,9 @@ export interface Transport {
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
+  /** Call `fn` once after `ms` milliseconds; returns a handle for `clearTimeout`. */
   setTimeout(fn: () => void, ms: number): unknown;
+  /** Cancel a `setTimeout` that has not fired. */
   clearTimeout(handle: unknown): void;
 }
 

@@ -11,7 +11,7 @@ import { Readable } from "node:stream";
 import express from "express";
 import Koa from "koa";
 import Fastify from "fastify";
-import { createServer, type RequestListener, type Server } from "../adapters/mod.ts";
+import { createServer, type Server } from "../adapters/mod.ts";
 import { runtime } from "./_support/runtime.ts";
 
 /** 256 KiB in 64 chunks: more than any high-water mark on the way, so backpressure is used. */
@@ -151,9 +151,8 @@ function expressApp(): Server {
   app.get("/file", (_req, res) => {
     res.sendFile(path.join(staticDir, "hello.txt"));
   });
-  // Express's types name node:http's classes; at run time it takes any (req, res). Express
-  // then swaps the prototypes of both (see core/_surface.ts).
-  const server = createServer(app as unknown as RequestListener);
+  // Express swaps the prototypes of req and res for its own (see core/_surface.ts).
+  const server = createServer(app);
   servers.push(server);
   return server;
 }
@@ -182,7 +181,7 @@ function koaApp(): Server {
       await next();
     }
   });
-  const server = createServer(app.callback() as unknown as RequestListener);
+  const server = createServer(app.callback());
   servers.push(server);
   return server;
 }
@@ -191,7 +190,7 @@ function fastifyApp() {
   const app = Fastify({
     logger: false,
     // Fastify builds on the server it is given; it calls the handler with (req, res).
-    serverFactory: (handler) => (fastifyServer = createServer(handler as unknown as RequestListener)) as never,
+    serverFactory: (handler) => (fastifyServer = createServer(handler)),
   });
   app.get<{ Params: { id: string } }>("/users/:id", async (req) => ({ id: req.params.id }));
   app.post("/echo", async (req) => ({ got: req.body }));

@@ -40,25 +40,45 @@ const TRAILERS = 2;
 const NONE: string[] = [];
 const METHOD_CONNECT = 5;
 
-interface LlhttpExports {
+/** The llhttp wasm module's exports that the binding calls. */
+export interface LlhttpExports {
+  /** The module's linear memory: parser state and the input buffer live here. */
   memory: WebAssembly.Memory;
+  /** WASI reactor start-up, where the build has one: run once before any other call. */
   _initialize?: () => void;
+  /** A new parser of `type` (1: requests); returns its pointer. */
   llhttp_alloc(type: number): number;
+  /** Release a parser from `llhttp_alloc`. */
   llhttp_free(p: number): void;
+  /** Parse `len` bytes at `data`; returns an errno (0: ok, `HPE_PAUSED` when a callback paused). */
   llhttp_execute(p: number, data: number, len: number): number;
+  /** Tell the parser the input ended (EOF); returns an errno. */
   llhttp_finish(p: number): number;
+  /** Continue after `HPE_PAUSED`. */
   llhttp_resume(p: number): void;
+  /** Continue after `HPE_PAUSED_UPGRADE`. */
   llhttp_resume_after_upgrade(p: number): void;
+  /** Back to the start of a message, keeping settings and callbacks. */
   llhttp_reset(p: number): void;
+  /** Pointer to the byte where the last execute stopped (error or pause). */
   llhttp_get_error_pos(p: number): number;
+  /** Pointer to the NUL-terminated reason of the last error. */
   llhttp_get_error_reason(p: number): number;
+  /** The last errno. */
   llhttp_get_errno(p: number): number;
+  /** Pointer to the NUL-terminated name of `errno`, e.g. `HPE_INVALID_METHOD`. */
   llhttp_errno_name(errno: number): number;
+  /** Pointer to the NUL-terminated name of method number `method`. */
   llhttp_method_name(method: number): number;
+  /** The parsed request's method number. */
   llhttp_get_method(p: number): number;
+  /** The parsed request's HTTP major version. */
   llhttp_get_http_major(p: number): number;
+  /** The parsed request's HTTP minor version. */
   llhttp_get_http_minor(p: number): number;
+  /** Allocate `n` bytes in wasm memory; returns the pointer. */
   malloc(n: number): number;
+  /** Release memory from `malloc`. */
   free(p: number): void;
 }
 
@@ -265,9 +285,13 @@ export class RequestParser {
   headComplete = false;
   /** Set when the head of the current message finished during the last `execute()`. */
   headJustCompleted = false;
+  /** The request method, e.g. `"GET"`. */
   method = "";
+  /** The request-target as sent. */
   url = "";
+  /** HTTP major version of the request line. */
   versionMajor = 1;
+  /** HTTP minor version of the request line. */
   versionMinor = 1;
   /** Field names and values, alternating, as sent (trailing whitespace removed). */
   rawHeaders: string[] = [];
@@ -291,6 +315,7 @@ export class RequestParser {
   #upgradeAccepted = false;
   #limitError: RemoteProtocolError | null = null;
 
+  /** A request parser on the shared llhttp instance (compiled on first use). */
   constructor(limits: ParserLimits) {
     const w = loadLlhttp();
     this.#maxHeaderSize = limits.maxHeaderSize;

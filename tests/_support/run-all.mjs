@@ -1,5 +1,6 @@
-// `npm test`: build dist/, type-check (core with no runtime types, then everything), then the whole suite
-// under node, deno and bun, one after another. Prints one closing line with the totals.
+// `npm test`: build dist/, type-check (core with no runtime types, everything, the call sites in
+// tests/types/), then the whole suite under node, deno and bun, one after another.
+// Prints one closing line with the totals.
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -14,6 +15,17 @@ const steps = [
   { name: "check", cmd: "npm", args: ["run", "build", "--silent"], count: () => null },
   { name: "check", cmd: bin("tsc"), args: ["-p", "tsconfig.core.json"], count: () => null },
   { name: "check", cmd: bin("tsc"), args: ["-p", "tsconfig.json"], count: () => null },
+  // The ecosystem call sites of issue 11 with no cast: against the source (bundler, node16, and
+  // Deno's resolution through deno.json), against dist/ (bundler, node16 from ESM and CommonJS),
+  // and dist/'s declarations themselves.
+  ...["tsconfig", "tsconfig.node16", "tsconfig.dist", "tsconfig.dist-node16", "tsconfig.declarations"].map((c) => (
+    { name: "check", cmd: bin("tsc"), args: ["-p", `tests/types/${c}.json`], count: () => null }
+  )),
+  { name: "check", cmd: bin("deno"), args: ["check", "tests/types/ecosystem-call-sites.ts", "tests/types/node-gaps.ts"], count: () => null },
+  // The package as both registries' tools read it: attw exits non-zero on any problem, publint
+  // --strict on any warning (its suggestions do not fail; the README explains any left).
+  { name: "check", cmd: bin("attw"), args: ["--pack", "."], count: () => null },
+  { name: "check", cmd: bin("publint"), args: ["--strict"], count: () => null },
   {
     name: "node",
     cmd: process.execPath,
