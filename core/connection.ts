@@ -264,8 +264,9 @@ export class Connection implements ConnectionSink, MessageHooks {
   #bodyReceived = 0;
   /** Requests seen on this connection. */
   requests = 0;
-  /** Bytes read from the peer and handed to the transport (the socket's counters). */
+  /** Bytes read from the peer (the socket's `bytesRead`). */
   bytesRead = 0;
+  /** Bytes handed to the transport (the socket's `bytesWritten`). */
   bytesWritten = 0;
   // Timestamps for the sweep: ms since the host's epoch (see ConnectionHost.epoch).
   #headStart: number;

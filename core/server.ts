@@ -133,7 +133,7 @@ export class Server extends EventEmitter implements ConnectionHost {
   keepAliveTimeoutBuffer: number;
   maxRequestBodySize: number;
   /** Refuse connections beyond this many (Node's `maxConnections`); they emit `'drop'`. */
-  maxConnections = Infinity;
+  maxConnections: number = Infinity;
   /** The sweep period when set explicitly (otherwise derived from the timeouts). */
   readonly connectionsCheckingInterval: number | undefined;
 

@@ -21,12 +21,15 @@ import { defer } from "./_tick.ts";
 export interface SocketHooks {
   /** Write raw bytes (used by `clientError` handlers and upgrades). */
   socketWrite(chunk: Uint8Array): boolean;
+  /** Flush, FIN, close (`socket.end()`). */
   socketEnd(): void;
+  /** Close at once (`socket.destroy()`). */
   destroy(error?: Error): void;
   /** Arm or disarm the idle timeout (0 disarms). */
   socketSetTimeout(ms: number): void;
   /** Stop reading from the peer until `socketResume()` (a hand-off socket's buffer is full). */
   socketPause(): void;
+  /** Read from the peer again. */
   socketResume(): void;
   /** Every byte read from the peer on this connection. */
   readonly bytesRead: number;
