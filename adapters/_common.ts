@@ -4,6 +4,7 @@
  *
  * @module
  */
+import "./_node-http.ts";
 export {
   EventEmitter,
   IncomingMessage,

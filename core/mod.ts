@@ -22,7 +22,7 @@ export {
   type IncomingHeaders,
   IncomingMessage,
 } from "./incoming-message.ts";
-export { type ResponseOwner, ServerResponse, type WriteCallback } from "./server-response.ts";
+export { type ResponseOwner, ServerResponse, shareOutgoingHeaders, type WriteCallback } from "./server-response.ts";
 export { Socket } from "./socket.ts";
 export { cannedResponse, Connection, DRAIN_LIMIT } from "./connection.ts";
 export { LocalProtocolError, RemoteProtocolError } from "./errors.ts";

@@ -1,0 +1,14 @@
+/**
+ * What binds the core to the running runtime's own `node:http` (present on Node, Deno and
+ * Bun): our responses keep their headers under its `kOutHeaders` symbol, so its
+ * `OutgoingMessage.prototype` header methods work when packages call them on our responses
+ * (`cookies`, under `cookie-session`, does whenever `res.set` exists, as with Express).
+ *
+ * @module
+ */
+import * as http from "node:http";
+import { shareOutgoingHeaders } from "../core/mod.ts";
+
+// Node, Deno and Bun create the symbol per instance field; a fresh message shows it.
+const key = Object.getOwnPropertySymbols(new http.OutgoingMessage()).find((s) => s.description === "kOutHeaders");
+if (key) shareOutgoingHeaders(key);
