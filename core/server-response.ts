@@ -589,7 +589,9 @@ export class ServerResponse extends EventEmitter {
     const emit = !this.destroyed;
     defer(() => {
       callback?.(err);
-      if (emit && !this.destroyed) this.emit("error", err);
+      // Node emits it before 'finish' and 'close'; ours runs after them, so a normal close
+      // (finished) does not silence it, a destroy() does.
+      if (emit && (!this.destroyed || this.writableFinished)) this.emit("error", err);
     });
   }
 
@@ -648,9 +650,11 @@ export class ServerResponse extends EventEmitter {
       this.#last = true;
     }
     this._finish();
-    this.#owner.finished(this, this.#last || !this.shouldKeepAlive);
     this.#endCallback = callback ?? null;
+    // Queued before the connection dumps the request: 'finish' and 'close' come before the
+    // unread request's 'end', as on Node (its resOnFinish dumps it from 'finish').
     defer(ServerResponse.#finish, this);
+    this.#owner.finished(this, this.#last || !this.shouldKeepAlive);
     return this;
   }
 
@@ -664,10 +668,6 @@ export class ServerResponse extends EventEmitter {
     res.#endCallback = null;
     callback?.(null);
     res._close();
-  };
-  static #emitClose = (res: ServerResponse): void => {
-    res.#closeEmitted = true;
-    res.emit("close");
   };
 
   /** Buffer writes until `uncork()` (or `end()`), then send them in one go. */
@@ -748,13 +748,14 @@ export class ServerResponse extends EventEmitter {
     // Ended and 'finish' is queued: 'close' follows it (the 'finish' task calls back here).
     if (this.writableEnded && !this.writableFinished && !this.destroyed) return;
     this.#closed = true;
-    if (!this.writableEnded) {
-      this.destroyed = true;
-      // Node's abortIncoming: the request of an unfinished response is aborted ('aborted'
-      // before this 'close', its own 'close' after).
-      this.req._lost?.();
-    }
-    defer(ServerResponse.#emitClose, this);
+    // Node's abortIncoming: the request of an unfinished response is aborted ('aborted'
+    // before this 'close', its own 'close' after).
+    if (!this.writableEnded) this.req._lost?.();
+    // Node's emitCloseNT: 'close' at once (from the socket's 'close', or right after 'finish'),
+    // and a closed response counts as destroyed, finished or not.
+    this.destroyed = true;
+    this.#closeEmitted = true;
+    this.emit("close");
   }
 
   // ---- internals ------------------------------------------------------------------------
