@@ -26,6 +26,7 @@ import {
   withTransport,
 } from "../core/mod.ts";
 import { streamHandOff } from "./stream-socket.ts";
+import { shareNodeHeaders } from "./_node-http.ts";
 
 /** A request as a listener receives it: node:http's `IncomingMessage`, plus `toWeb()`. */
 export interface IncomingMessage extends http.IncomingMessage {
@@ -133,6 +134,7 @@ export interface CreateServer {
 export function serverOn(transport: Transport): ServerConstructor {
   class Server extends CoreServer {
     constructor(options?: CoreServerOptions | CoreRequestListener, requestListener?: CoreRequestListener) {
+      shareNodeHeaders();
       // Upgrade and CONNECT listeners get a node:stream Duplex (./stream-socket.ts).
       super(...withTransport({ transport, handOff: streamHandOff }, options, requestListener));
     }

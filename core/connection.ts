@@ -459,8 +459,10 @@ export class Connection implements ConnectionSink, MessageHooks {
       }
       return;
     }
-    // RFC 9112 §9.6: a half-close still lets us answer what was received before it.
-    if (this.idle) this.#end();
+    // Node's socketOnEnd (httpAllowHalfOpen false): the peer's FIN ends the connection. What was
+    // written still goes out; a response not ended is aborted at the close, so its handler sees
+    // the client leave ('aborted', 'close') instead of waiting forever on a half-open socket.
+    this.#end();
   }
 
   onDrain(): void {

@@ -24,7 +24,7 @@ export {
   type MessageHooks,
   type PipeTarget,
 } from "./incoming-message.ts";
-export { type ResponseOwner, ServerResponse, type WriteCallback } from "./server-response.ts";
+export { type ResponseOwner, ServerResponse, shareOutgoingHeaders, type WriteCallback } from "./server-response.ts";
 export { type HandOff, type HandOffSocket, Socket, type SocketHooks } from "./socket.ts";
 export { cannedResponse, Connection, type ConnectionHost, DRAIN_LIMIT } from "./connection.ts";
 export { LocalProtocolError, RemoteProtocolError } from "./errors.ts";

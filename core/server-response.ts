@@ -22,7 +22,7 @@
  * @module
  */
 
-import { encodeHead, encodeWire, type HeadParts, headText, shareHead } from "./_bytes.ts";
+import { encodeHead, type HeadParts, headText, shareHead } from "./_bytes.ts";
 import { EventEmitter } from "./_events.ts";
 import { type BodyWriter, bodyWriter, type Framing } from "./body-writers.ts";
 import { LocalProtocolError, rangeError, typeError } from "./errors.ts";
@@ -60,7 +60,14 @@ export interface ResponseOwner {
 /** Callback of `write()` / `end()`. */
 export type WriteCallback = (error?: Error | null) => void;
 
-type Entry = { name: string; value: HeaderValue };
+/**
+ * One header as Node stores it under `kOutHeaders`: the name as given and its value. The store
+ * is Node's shape (a null-prototype object by lower-cased name) so that the runtime's own
+ * `OutgoingMessage.prototype` header methods, which packages call on our responses, work on it
+ * (see {@link shareOutgoingHeaders}).
+ */
+type Field = [name: string, value: HeaderValue];
+type Fields = Record<string, Field>;
 
 const REMOVED_CONNECTION = 1;
 const REMOVED_LENGTH = 2;
@@ -126,6 +133,26 @@ const SEEN_KEEP_ALIVE = 16;
 const SEEN_TRAILER = 32;
 
 /**
+ * Store our responses' headers under `key`, the running runtime's own `kOutHeaders` symbol, so
+ * that `node:http`'s `OutgoingMessage.prototype.setHeader` (and getHeader, appendHeader,
+ * removeHeader, hasHeader, getHeaders) work when called on our responses. Packages do call them
+ * so: `cookies` (under `cookie-session`) sets `Set-Cookie` with
+ * `http.OutgoingMessage.prototype.setHeader.call(res, ...)` whenever `res.set` exists (Express).
+ * Node, Deno and Bun all keep that store in the same shape, which is ours. The adapters pass
+ * the symbol; the core cannot name it.
+ *
+ * @example
+ * ```ts
+ * import http from "node:http";
+ * import { shareOutgoingHeaders } from "@anyhttp/anyhttp/core";
+ * const key = Object.getOwnPropertySymbols(new http.OutgoingMessage())
+ *   .find((s) => s.description === "kOutHeaders");
+ * if (key) shareOutgoingHeaders(key);
+ * ```
+ */
+export let shareOutgoingHeaders: (key: symbol) => void;
+
+/**
  * The response to one request: Node's `http.ServerResponse`, written to the connection. The
  * server makes one per request and passes it to `'request'` listeners.
  *
@@ -140,6 +167,20 @@ const SEEN_TRAILER = 32;
  * ```
  */
 export class ServerResponse extends EventEmitter {
+  static {
+    shareOutgoingHeaders = (key) => {
+      Object.defineProperty(ServerResponse.prototype, key, {
+        get(this: ServerResponse) {
+          return this.#fields;
+        },
+        set(this: ServerResponse, fields: Fields | null) {
+          this.#fields = fields;
+        },
+        configurable: true,
+      });
+    };
+  }
+
   /** The status code to send (200 unless set). */
   statusCode = 200;
   /** The reason phrase; Node's table when not set. */
@@ -170,15 +211,14 @@ export class ServerResponse extends EventEmitter {
   destroyed = false;
 
   #owner: ResponseOwner;
-  /** Headers set so far, by lower-cased name; created by the first setHeader/appendHeader. */
-  #map: Map<string, Entry> | null = null;
+  /** Node's `kOutHeaders`: headers set so far, by lower-cased name; null until one is set. */
+  #fields: Fields | null = null;
   /** writeHead's array when no header was set before it: sent exactly as given. */
-  #rawList: Entry[] | null = null;
+  #rawList: Field[] | null = null;
   /** writeHead's header object, when no header was set before (sent as given, not stored). */
   #rawObject: Record<string, HeaderValue> | null = null;
   // While #buildHead runs: the SEEN_* fields met.
   #seen = 0;
-  #touched = false;
   #removed = 0;
   /** The head once built (Node's `_header`), as parts (see `encodeHead`). */
   #head: HeadParts | null = null;
@@ -288,27 +328,24 @@ export class ServerResponse extends EventEmitter {
     this.#assertHeadersNotSent("set");
     validateHeaderName(name);
     validateHeaderValue(name, value);
-    (this.#map ??= new Map()).set(name.toLowerCase(), { name, value });
-    this.#touched = true;
+    (this.#fields ??= Object.create(null) as Fields)[name.toLowerCase()] = [name, value];
     return this;
   }
 
-  /** Add a value to a header, keeping the values it already has. */
+  /**
+   * Add a value to a header, keeping the values it already has. As Node: a header not set yet
+   * is set through `this.setHeader()`; otherwise its value becomes an array, pushed to.
+   */
   appendHeader(name: string, value: HeaderValue): this {
     this.#assertHeadersNotSent("append");
     validateHeaderName(name);
     validateHeaderValue(name, value);
-    const key = name.toLowerCase();
-    const map = (this.#map ??= new Map());
-    const prev = map.get(key);
-    this.#touched = true;
-    if (!prev) {
-      map.set(key, { name, value });
-    } else {
-      const a = Array.isArray(prev.value) ? prev.value : [prev.value as string | number];
-      const b = Array.isArray(value) ? value : [value as string | number];
-      prev.value = [...a, ...b];
-    }
+    const field = this.#fields?.[name.toLowerCase()];
+    if (!field) return this.setHeader(name, value);
+    if (!Array.isArray(field[1])) field[1] = [field[1] as string | number];
+    const values = field[1] as (string | number)[];
+    if (Array.isArray(value)) for (const v of value) values.push(v);
+    else values.push(value as string | number);
     return this;
   }
 
@@ -329,17 +366,16 @@ export class ServerResponse extends EventEmitter {
 
   /** The value set for header `name` (any case), or `undefined`. */
   getHeader(name: string): HeaderValue | undefined {
-    return this.#map?.get(String(name).toLowerCase())?.value;
+    return this.#fields?.[String(name).toLowerCase()]?.[1];
   }
   /** Whether header `name` (any case) is set. */
   hasHeader(name: string): boolean {
-    return this.#map?.has(String(name).toLowerCase()) ?? false;
+    return this.#fields?.[String(name).toLowerCase()] !== undefined;
   }
   /** Unset header `name`; for `Connection`, `Content-Length`, `Transfer-Encoding` and `Date` the server no longer adds its own. */
   removeHeader(name: string): void {
     this.#assertHeadersNotSent("remove");
     const key = String(name).toLowerCase();
-    this.#map?.delete(key);
     // Node's _removedConnection / _removedContLen / _removedTE: removing one of these also
     // stops the server from adding it itself.
     switch (key) {
@@ -356,20 +392,50 @@ export class ServerResponse extends EventEmitter {
         this.sendDate = false;
         break;
     }
+    if (this.#fields !== null) delete this.#fields[key];
   }
   /** The names of the headers set, lower-cased. */
   getHeaderNames(): string[] {
-    return this.#map ? [...this.#map.keys()] : [];
+    return this.#fields ? Object.keys(this.#fields) : [];
   }
   /** The names of the headers set, in the case they were set with. */
   getRawHeaderNames(): string[] {
-    return this.#map ? [...this.#map.values()].map((e) => e.name) : [];
+    const out: string[] = [];
+    if (this.#fields) for (const key in this.#fields) out.push(this.#fields[key][0]);
+    return out;
   }
   /** The headers set, by lower-cased name (a null-prototype object, as Node's). */
   getHeaders(): Record<string, HeaderValue> {
     const out: Record<string, HeaderValue> = Object.create(null);
-    if (this.#map) for (const [k, e] of this.#map) out[k] = e.value;
+    if (this.#fields) for (const key in this.#fields) out[key] = this.#fields[key][1];
     return out;
+  }
+
+  // Node's own fields, which its OutgoingMessage.prototype methods read and set on us.
+  /** Node's flag: `Connection` was removed, so the server must not add one. */
+  get _removedConnection(): boolean {
+    return (this.#removed & REMOVED_CONNECTION) !== 0;
+  }
+  set _removedConnection(v: boolean) {
+    this.#removed = v ? this.#removed | REMOVED_CONNECTION : this.#removed & ~REMOVED_CONNECTION;
+  }
+  /** Node's flag: `Content-Length` was removed, so the server must not add one. */
+  get _removedContLen(): boolean {
+    return (this.#removed & REMOVED_LENGTH) !== 0;
+  }
+  set _removedContLen(v: boolean) {
+    this.#removed = v ? this.#removed | REMOVED_LENGTH : this.#removed & ~REMOVED_LENGTH;
+  }
+  /** Node's flag: `Transfer-Encoding` was removed, so the server must not add one. */
+  get _removedTE(): boolean {
+    return (this.#removed & REMOVED_TE) !== 0;
+  }
+  set _removedTE(v: boolean) {
+    this.#removed = v ? this.#removed | REMOVED_TE : this.#removed & ~REMOVED_TE;
+  }
+  /** Bun's `OutgoingMessage.prototype.setHeader` asks this; our validation is strict. */
+  _isLenientHeaderValidation(): boolean {
+    return false;
   }
 
   /**
@@ -408,27 +474,29 @@ export class ServerResponse extends EventEmitter {
       if (flat.length % 2 !== 0) {
         throw typeError("ERR_INVALID_ARG_VALUE", "Cannot write headers: the header array has an odd length");
       }
-      if (!this.#map?.size && !this.#touched) {
+      if (this.#fields === null) {
         // Node: with no header set before, writeHead's array is sent as given: its order, its
         // name case and its duplicates, line by line.
-        const raw: Entry[] = [];
+        const raw: Field[] = [];
         for (let i = 0; i < flat.length; i += 2) {
           if (!flat[i]) continue;
           const name = String(flat[i]);
           validateHeaderName(name);
           validateHeaderValue(name, flat[i + 1]);
-          raw.push({ name, value: flat[i + 1] as HeaderValue });
+          raw.push([name, flat[i + 1] as HeaderValue]);
         }
         this.#rawList = raw;
         return;
       }
-      for (let i = 0; i < flat.length; i += 2) this.#map?.delete(String(flat[i]).toLowerCase());
+      // Node 22: the array replaces the headers it names and keeps its own duplicates, through
+      // the instance's removeHeader/appendHeader (which on-headers-style wrappers may replace).
+      for (let i = 0; i < flat.length; i += 2) this.removeHeader(String(flat[i]));
       for (let i = 0; i < flat.length; i += 2) {
         if (flat[i]) this.appendHeader(String(flat[i]), flat[i + 1] as HeaderValue);
       }
     } else {
       const obj = headers as Record<string, HeaderValue>;
-      if (!this.#map?.size && !this.#touched) {
+      if (this.#fields === null) {
         // Node's writeHead with no header set before writes the object's fields straight into
         // the head without storing them (getHeader() does not see them): no Map, no entries.
         for (const k in obj) {
@@ -453,10 +521,62 @@ export class ServerResponse extends EventEmitter {
     }
   }
 
-  /** Send the head now, before any body. */
+  /** Send the head now, before any body (as Node: `_implicitHeader()`, then `_send("")`). */
   flushHeaders(): void {
     if (this.#head === null) this._implicitHeader();
-    this.#sendHead([]);
+    this._send("");
+  }
+
+  /**
+   * Node's `_send`: bytes as given, behind the head if it was built and not sent yet, through
+   * `this._writeRaw()`. No body framing: `write()` is the way to send a body.
+   */
+  _send(data: string | Uint8Array, encoding?: string | null | WriteCallback, callback?: WriteCallback): boolean {
+    if (typeof encoding === "function") {
+      callback = encoding;
+      encoding = undefined;
+    }
+    let bytes = chunkBytes(data, encoding ?? undefined);
+    if (!this.#headSent && this.#head !== null) {
+      this.#headSent = true;
+      this.#state = next(SEND, this.#state, "write-head");
+      bytes = bytes.byteLength ? encodeHead(this.#head, [bytes], bytes.byteLength) : encodeHead(this.#head);
+    }
+    return this._writeRaw(bytes, null, callback);
+  }
+
+  /**
+   * Node's `_writeRaw`: bytes onto the connection as given. Every byte of the response goes
+   * through it when it is replaced on the instance (a tracer's wrapper sees the wire).
+   */
+  _writeRaw(data: string | Uint8Array, encoding?: string | null | WriteCallback, callback?: WriteCallback): boolean {
+    if (typeof encoding === "function") {
+      callback = encoding;
+      encoding = undefined;
+    }
+    const bytes = chunkBytes(data, encoding ?? undefined);
+    const ok = bytes.byteLength === 0 ? !this.#needDrain : this.#emitWire([bytes], true);
+    if (callback) defer(callback, null);
+    return ok;
+  }
+
+  /** Node's `_finish`: `'prefinish'`, once `end()` handed over the last bytes. */
+  _finish(): void {
+    this.emit("prefinish");
+  }
+
+  /**
+   * Node's `assignSocket`, for code that calls it: `res.socket` becomes `socket`, and
+   * `'socket'` is emitted. (The server gives each response its connection when creating it.)
+   */
+  assignSocket(socket: unknown): void {
+    this.#socket = socket;
+    this.emit("socket", socket);
+  }
+
+  /** Node's `detachSocket`, called before `'finish'`: from then on `res.socket` is null. */
+  detachSocket(_socket?: unknown): void {
+    this.#socket = null;
   }
 
   /** Node's hook for a head nobody wrote: `writeHead(statusCode)`, through any wrapper. */
@@ -499,7 +619,9 @@ export class ServerResponse extends EventEmitter {
     const emit = !this.destroyed;
     defer(() => {
       callback?.(err);
-      if (emit && !this.destroyed) this.emit("error", err);
+      // Node emits it before 'finish' and 'close'; ours runs after them, so a normal close
+      // (finished) does not silence it, a destroy() does.
+      if (emit && (!this.destroyed || this.writableFinished)) this.emit("error", err);
     });
   }
 
@@ -557,24 +679,25 @@ export class ServerResponse extends EventEmitter {
     if (this.#framing === "length" && this.#contentLength !== null && this.#bytesWritten < this.#contentLength) {
       this.#last = true;
     }
-    this.#owner.finished(this, this.#last || !this.shouldKeepAlive);
+    this._finish();
     this.#endCallback = callback ?? null;
+    // Queued before the connection dumps the request: 'finish' and 'close' come before the
+    // unread request's 'end', as on Node (its resOnFinish dumps it from 'finish').
     defer(ServerResponse.#finish, this);
+    this.#owner.finished(this, this.#last || !this.shouldKeepAlive);
     return this;
   }
 
   // Deferred tasks take their response as the argument: no closure per response.
   static #finish = (res: ServerResponse): void => {
     res.writableFinished = true;
+    // Node's resOnFinish, the first 'finish' listener, detaches the socket.
+    res.detachSocket(res.#socket);
     res.emit("finish");
     const callback = res.#endCallback;
     res.#endCallback = null;
     callback?.(null);
     res._close();
-  };
-  static #emitClose = (res: ServerResponse): void => {
-    res.#closeEmitted = true;
-    res.emit("close");
   };
 
   /** Buffer writes until `uncork()` (or `end()`), then send them in one go. */
@@ -588,14 +711,14 @@ export class ServerResponse extends EventEmitter {
 
   /** Send `100 Continue` (RFC 9110 §10.1.1). */
   writeContinue(callback?: () => void): void {
-    this.#informational("HTTP/1.1 100 Continue\r\n\r\n");
-    if (callback) defer(callback);
+    this.#informational();
+    this._writeRaw("HTTP/1.1 100 Continue\r\n\r\n", "latin1", callback);
   }
 
   /** Send `102 Processing`. */
   writeProcessing(callback?: () => void): void {
-    this.#informational("HTTP/1.1 102 Processing\r\n\r\n");
-    if (callback) defer(callback);
+    this.#informational();
+    this._writeRaw("HTTP/1.1 102 Processing\r\n\r\n", "latin1", callback);
   }
 
   /**
@@ -618,8 +741,8 @@ export class ServerResponse extends EventEmitter {
       validateHeaderValue(name, v);
       head += `${name}: ${v}\r\n`;
     }
-    this.#informational(head + "\r\n");
-    if (callback) defer(callback);
+    this.#informational();
+    this._writeRaw(head + "\r\n", "latin1", callback);
   }
 
   /** Abort the response and the connection (`'close'` follows when the connection is gone). */
@@ -656,13 +779,14 @@ export class ServerResponse extends EventEmitter {
     // Ended and 'finish' is queued: 'close' follows it (the 'finish' task calls back here).
     if (this.writableEnded && !this.writableFinished && !this.destroyed) return;
     this.#closed = true;
-    if (!this.writableEnded) {
-      this.destroyed = true;
-      // Node's abortIncoming: the request of an unfinished response is aborted ('aborted'
-      // before this 'close', its own 'close' after).
-      this.req._lost?.();
-    }
-    defer(ServerResponse.#emitClose, this);
+    // Node's abortIncoming: the request of an unfinished response is aborted ('aborted'
+    // before this 'close', its own 'close' after).
+    if (!this.writableEnded) this.req._lost?.();
+    // Node's emitCloseNT: 'close' at once (from the socket's 'close', or right after 'finish'),
+    // and a closed response counts as destroyed, finished or not.
+    this.destroyed = true;
+    this.#closeEmitted = true;
+    this.emit("close");
   }
 
   // ---- internals ------------------------------------------------------------------------
@@ -676,12 +800,12 @@ export class ServerResponse extends EventEmitter {
     }
   }
 
-  #informational(text: string): void {
+  /** Before a 1xx response goes out: only while no head was built. */
+  #informational(): void {
     if (this.#head !== null) {
       throw new LocalProtocolError("ERR_HTTP_HEADERS_SENT", "Cannot write an informational response: headers already sent");
     }
     this.#state = next(SEND, this.#state, "write-informational");
-    this.#emitWire([encodeWire(text)]);
   }
 
   #lengthMismatch(actual: number): Error {
@@ -724,8 +848,13 @@ export class ServerResponse extends EventEmitter {
         if (name && Object.hasOwn(obj, name)) this.#headLine(head, name, obj[name]);
       }
     } else {
-      const entries = this.#rawList ?? this.#map?.values();
-      if (entries) for (const { name, value } of entries) this.#headLine(head, name, value);
+      const raw = this.#rawList;
+      if (raw !== null) {
+        for (const [name, value] of raw) this.#headLine(head, name, value);
+      } else {
+        const fields = this.#fields;
+        if (fields !== null) for (const key in fields) this.#headLine(head, fields[key][0], fields[key][1]);
+      }
     }
     const seen = this.#seen;
     const hasConnection = (seen & SEEN_CONNECTION) !== 0;
@@ -852,7 +981,8 @@ export class ServerResponse extends EventEmitter {
     return this.#emitWire([encodeHead(this.#head!), ...body]);
   }
 
-  #emitWire(chunks: Uint8Array[]): boolean {
+  /** `raw`: from `_writeRaw` itself (otherwise a `_writeRaw` replaced on the instance gets them). */
+  #emitWire(chunks: Uint8Array[], raw = false): boolean {
     let size = 0;
     for (const c of chunks) size += c.byteLength;
     if (this.#corked) {
@@ -862,6 +992,11 @@ export class ServerResponse extends EventEmitter {
       // As a corked Node socket: writes are held, and above the mark write() says wait.
       if (this.#corkBytes >= HIGH_WATER_MARK) this.#needDrain = true;
       return !this.#needDrain;
+    }
+    if (!raw && this._writeRaw !== ownWriteRaw) {
+      let ok = true;
+      for (const c of chunks) ok = this._writeRaw(c);
+      return ok;
     }
     const ok = this.#owner.send(this, chunks);
     if (!ok) this.#needDrain = true;
@@ -888,3 +1023,6 @@ export class ServerResponse extends EventEmitter {
     }
   }
 }
+
+// What #emitWire compares `this._writeRaw` with: a replacement on the instance gets the bytes.
+const ownWriteRaw = ServerResponse.prototype._writeRaw;

@@ -25,7 +25,7 @@ export const incomingMessage: Equal<
 
 export const serverResponse: Equal<
   Gap<http.ServerResponse, core.ServerResponse>,
-  | "pipe" | "compose" | "assignSocket" | "detachSocket" | "writableAborted" | "setDefaultEncoding"
+  | "pipe" | "compose" | "writableAborted" | "setDefaultEncoding"
   | "_construct" | "_destroy" | "_write" | "_writev" | "_final" | CaptureRejection
 > = true;
 
