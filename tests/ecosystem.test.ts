@@ -207,11 +207,24 @@ async function withFixture(scenario: string, run: (fx: Fixture) => Promise<void>
   }
 }
 
-/** The server still answers a plain HTTP request (and its process is alive). */
-async function stillServes(fx: Fixture, url = "/still-there"): Promise<void> {
-  const r = await within(fetch(`http://127.0.0.1:${fx.port}${url}`), "an HTTP request after the WebSocket went");
+/**
+ * The server still answers a plain HTTP request with `expected` (and its process is alive). A
+ * refused request is reported with the server's exit report if the process is on its way out.
+ */
+async function stillServes(fx: Fixture, url = "/still-there", expected = `http ${url}`): Promise<void> {
+  let r: Response;
+  try {
+    r = await fx.guard(within(fetch(`http://127.0.0.1:${fx.port}${url}`), "an HTTP request afterwards"));
+  } catch (err) {
+    if (!fx.alive()) throw err;
+    // Wait for the exit (with the server's stderr) that a refused connection announces.
+    await fx.guard(within(new Promise<never>(() => {}), "the server to exit", 5_000)).catch((e: Error) => {
+      throw fx.alive() ? err : e;
+    });
+    throw err;
+  }
   assert.equal(r.status, 200);
-  assert.equal(await r.text(), `http ${url}`);
+  assert.equal(await r.text(), expected);
   fx.assertAlive();
 }
 
@@ -348,6 +361,66 @@ test(`[${runtime}] ws: the runtime's WebSocket client exchanges text and binary 
     const serverClosed = closed(ws2);
     ws2.send("close-me");
     assert.deepEqual(await fx.guard(serverClosed), { code: 4001, reason: "server says bye" });
+    await stillServes(fx);
+  });
+});
+
+test(`[${runtime}] ws: a frame sent in the same write as the upgrade request (the upgrade's head) is delivered and echoed`, async () => {
+  await withFixture("ws", async (fx) => {
+    const key = randomBytes(16).toString("base64");
+    const frame = (opcode: number, payload: Uint8Array) => {
+      const mask = randomBytes(4);
+      const out = Buffer.alloc(6 + payload.length);
+      out[0] = 0x80 | opcode; // FIN
+      out[1] = 0x80 | payload.length; // masked, as every client frame
+      mask.copy(out, 2);
+      for (let i = 0; i < payload.length; i++) out[6 + i] = payload[i] ^ mask[i % 4];
+      return out;
+    };
+    const socket = net.connect(fx.port, "127.0.0.1");
+    socket.on("error", () => {});
+    let got = Buffer.alloc(0);
+    const received = (enough: (b: Buffer) => boolean) =>
+      fx.guard(within(
+        new Promise<void>((resolve) => {
+          const onData = (d: Buffer) => {
+            got = Buffer.concat([got, d]);
+            check();
+          };
+          const check = () => {
+            if (!enough(got)) return;
+            socket.off("data", onData);
+            resolve();
+          };
+          socket.on("data", onData);
+          check();
+        }),
+        "bytes from the server",
+      ));
+    try {
+      socket.write(Buffer.concat([
+        Buffer.from(
+          `GET /early HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+            `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+        ),
+        frame(0x1, Buffer.from("early")),
+      ]));
+      await received((b) => b.indexOf("\r\n\r\n") >= 0 && b.length >= b.indexOf("\r\n\r\n") + 4 + 12);
+      const end = got.indexOf("\r\n\r\n") + 4;
+      const head = got.subarray(0, end).toString("latin1");
+      const accept = createHash("sha1").update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64");
+      assert.match(head, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
+      assert.ok(head.includes(`\r\nSec-WebSocket-Accept: ${accept}\r\n`), head);
+      assert.deepEqual([...got.subarray(end, end + 2)], [0x81, 10]);
+      assert.equal(got.subarray(end + 2, end + 12).toString(), "echo:early");
+      got = got.subarray(end + 12);
+      socket.write(frame(0x8, Buffer.from([0x03, 0xe8]))); // close, 1000
+      await received((b) => b.length >= 4);
+      assert.deepEqual([...got.subarray(0, 4)], [0x88, 2, 0x03, 0xe8]);
+      assert.equal((await fx.waitFor("the close", (e) => e.type === "close")).code, 1000);
+    } finally {
+      socket.destroy();
+    }
     await stillServes(fx);
   });
 });
@@ -684,6 +757,7 @@ test(`[${runtime}] CONNECT: the tunnel from Node's http docs carries a request t
       // The proxy's upstream socket closes once the target has answered and closed; a proxy
       // process that died on the way never says so.
       await fx.waitFor("the upstream connection closing", (e) => e.type === "upstream-close");
+      await stillServes(fx, "/", "okay");
       assert.match(
         text,
         /^HTTP\/1\.1 200 Connection Established\r\nProxy-agent: Node\.js-Proxy\r\n\r\nHTTP\/1\.1 200 OK\r\n[^]*\r\n\r\ntunneled \/through$/,
@@ -704,6 +778,7 @@ test(`[${runtime}] CONNECT: bytes sent right behind the CONNECT head reach the t
     await withFixture("connect", async (fx) => {
       const { text, closed } = await tunnel(fx.port, `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n\r\n${get}`);
       await fx.waitFor("the upstream connection closing", (e) => e.type === "upstream-close");
+      await stillServes(fx, "/", "okay");
       assert.match(
         text,
         /^HTTP\/1\.1 200 Connection Established\r\nProxy-agent: Node\.js-Proxy\r\n\r\nHTTP\/1\.1 200 OK\r\n[^]*\r\n\r\ntunneled \/early$/,
@@ -851,6 +926,34 @@ test(`[${runtime}] koa: a stream set as ctx.body is destroyed when the client go
       assert.match(head, /^HTTP\/1\.1 200 OK\r\n/);
       assert.equal(await within(destroyed, "the body stream's 'close'"), true);
       assert.ok(produced > 0);
+    });
+  } finally {
+    source.destroy();
+  }
+});
+
+test(`[${runtime}] stream.pipeline(source, res): a client abort calls back with ERR_STREAM_PREMATURE_CLOSE, destroys the source and closes res unfinished`, async () => {
+  const { pipeline } = await import("node:stream");
+  const source = new Readable({
+    read() {
+      this.push(Buffer.alloc(64 * 1024, 0x63));
+    },
+  });
+  let report!: (r: { err: unknown; destroyed: boolean; resClosedUnfinished: boolean | null }) => void;
+  const reported = new Promise<{ err: unknown; destroyed: boolean; resClosedUnfinished: boolean | null }>((resolve) => (report = resolve));
+  try {
+    await withServer((_req: http.IncomingMessage, res: http.ServerResponse) => {
+      let resClosedUnfinished: boolean | null = null;
+      res.on("close", () => (resClosedUnfinished = !res.writableFinished));
+      res.setHeader("content-type", "text/plain");
+      pipeline(source, res, (err) => report({ err, destroyed: source.destroyed, resClosedUnfinished }));
+    }, async (origin) => {
+      const head = await readALittleAndVanish(Number(new URL(origin).port), "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      assert.match(head, /^HTTP\/1\.1 200 OK\r\n/);
+      const r = await within(reported, "pipeline's callback");
+      assert.equal((r.err as { code?: string } | undefined)?.code, "ERR_STREAM_PREMATURE_CLOSE", String(r.err));
+      assert.equal(r.destroyed, true, "the source is destroyed");
+      assert.equal(r.resClosedUnfinished, true, "res emitted 'close' with writableFinished false");
     });
   } finally {
     source.destroy();
