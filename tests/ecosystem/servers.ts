@@ -25,9 +25,7 @@ function listen(server: Server, port = 0): Promise<number> {
 
 /** A WebSocketServer (the real `ws`) on `server` that echoes and logs what it sees. */
 function echoWebSockets(server: Server): void {
-  // ws's types name node:http's Server; at run time it uses on('upgrade'), on('listening'),
-  // on('error') and address().
-  const wss = new WebSocketServer({ server: server as never });
+  const wss = new WebSocketServer({ server });
   wss.on("connection", (ws, req) => {
     emit({ type: "connection", url: req.url, forwarded: req.headers["x-forwarded-for"] ?? null });
     ws.on("message", (data, isBinary) => {
@@ -57,7 +55,7 @@ if (scenario === "ws") {
   const server = createServer();
   // The real ws as engine.io's websocket engine on every runtime (its default is
   // require("ws"), which Bun answers with its own).
-  const io = new IOServer(server as never, { wsEngine: WebSocketServer });
+  const io = new IOServer(server, { wsEngine: WebSocketServer });
   io.on("connection", (socket) => {
     emit({ type: "connection", transport: socket.conn.transport.name });
     socket.emit("welcome", { hello: "from socket.io" });
@@ -76,8 +74,8 @@ if (scenario === "ws") {
   const backendPort = await listen(backend);
   const proxy = httpProxy.createProxyServer({ target: `http://127.0.0.1:${backendPort}`, ws: true, xfwd: true });
   proxy.on("error", (err) => emit({ type: "proxy-error", message: err.message }));
-  const front = createServer(((req: never, res: never) => proxy.web(req, res)) as unknown as RequestListener);
-  front.on("upgrade", (req, socket, head) => proxy.ws(req as never, socket as never, head as never));
+  const front = createServer((req, res) => proxy.web(req, res));
+  front.on("upgrade", (req, socket, head) => proxy.ws(req, socket, head));
   const port = await listen(front);
   console.log(`listening on 127.0.0.1:${port}`);
 } else if (scenario === "connect") {
@@ -88,13 +86,13 @@ if (scenario === "ws") {
     res.end("okay");
   });
   proxy.on("connect", (req, clientSocket, head) => {
-    emit({ type: "connect", url: req.url, head: (head as Uint8Array).byteLength });
+    emit({ type: "connect", url: req.url, head: head.byteLength });
     const { port, hostname } = new URL(`http://${req.url}`);
     const serverSocket = net.connect(Number(port) || 80, hostname, () => {
       clientSocket.write("HTTP/1.1 200 Connection Established\r\n" + "Proxy-agent: Node.js-Proxy\r\n" + "\r\n");
-      serverSocket.write(head as Uint8Array);
-      serverSocket.pipe(clientSocket as never);
-      (clientSocket as unknown as NodeJS.ReadableStream).pipe(serverSocket);
+      serverSocket.write(head);
+      serverSocket.pipe(clientSocket);
+      clientSocket.pipe(serverSocket);
     });
     serverSocket.on("close", () => emit({ type: "upstream-close" }));
   });
