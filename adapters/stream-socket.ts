@@ -125,14 +125,12 @@ export class StreamSocket extends Duplex implements HandOffSocket {
 
   /** Emit `'timeout'` after `ms` without reads or writes (0 disables); it does not close. */
   setTimeout(ms: number, callback?: () => void): this {
-    if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0) {
-      throw new RangeError(`The value of "msecs" is out of range. It must be a non-negative finite number. Received ${String(ms)}`);
-    }
+    // The core socket validates and arms the sweep; 'timeout' comes here (see _onTimeout).
+    this.#core.setTimeout(ms);
     if (callback) {
       if (ms === 0) this.removeListener("timeout", callback);
       else this.once("timeout", callback);
     }
-    this.#core._armTimeout(ms);
     return this;
   }
 
@@ -182,20 +180,20 @@ export class StreamSocket extends Duplex implements HandOffSocket {
 
   /** Duplex: the reader wants more; reading from the peer resumes. */
   override _read(): void {
-    this.#core._resumeReading();
+    this.#core.resume();
   }
 
   /** Duplex: send one chunk; `callback` once the transport took it. */
   override _write(chunk: Uint8Array, _encoding: string, callback: (error?: Error | null) => void): void {
     // The core's write is the transport's: false means "held above the high-water mark";
     // the next write waits for the drain, so the stream's own buffer carries backpressure.
-    if (this.#core._rawWrite(chunk)) callback();
+    if (this.#core.write(chunk)) callback();
     else this.#writeCb = callback;
   }
 
   /** Duplex: the writer ended: flush, FIN, close. */
   override _final(callback: (error?: Error | null) => void): void {
-    this.#core._rawEnd();
+    this.#core.end();
     callback();
   }
 
@@ -217,7 +215,7 @@ export class StreamSocket extends Duplex implements HandOffSocket {
 
   /** @internal */
   _onData(chunk: Uint8Array): void {
-    if (!this.push(chunk)) this.#core._pauseReading();
+    if (!this.push(chunk)) this.#core.pause();
   }
   /** @internal */
   _onEnd(): void {

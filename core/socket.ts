@@ -27,7 +27,7 @@ export interface SocketHooks {
   destroy(error?: Error): void;
   /** Arm or disarm the idle timeout (0 disarms). */
   socketSetTimeout(ms: number): void;
-  /** Stop reading from the peer until `socketResume()` (a hand-off socket's buffer is full). */
+  /** Stop reading from the peer until `socketResume()` (`socket.pause()`). */
   socketPause(): void;
   /** Read from the peer again. */
   socketResume(): void;
@@ -51,7 +51,7 @@ export interface HandOffSocket {
   _onEnd(): void;
   /** The transport took everything queued (after a write that returned false). */
   _onDrain(): void;
-  /** The idle timeout set through the core socket's {@link Socket._armTimeout} elapsed. */
+  /** The idle timeout set through the core socket's {@link Socket.setTimeout} elapsed. */
   _onTimeout(): void;
   /** The connection is gone; `error` when it died abnormally. */
   _onClose(error?: Error): void;
@@ -212,29 +212,6 @@ export class Socket extends EventEmitter implements HandOffSocket {
     return this;
   }
 
-  /** @internal Raw bytes for a hand-off socket: the transport's verdict, no callback. */
-  _rawWrite(chunk: Uint8Array): boolean {
-    return this.#hooks.socketWrite(chunk);
-  }
-  /** @internal Flush, FIN, close, for a hand-off socket. */
-  _rawEnd(): void {
-    this.#hooks.socketEnd();
-  }
-  /** @internal Hold reading for a hand-off socket whose buffer is full. */
-  _pauseReading(): void {
-    this.#hooks.socketPause();
-  }
-  /** @internal */
-  _resumeReading(): void {
-    this.#hooks.socketResume();
-  }
-
-  /** @internal Arm the idle timeout for a hand-off socket (its `'timeout'` is its own). */
-  _armTimeout(ms: number): void {
-    this.timeout = ms;
-    this.#hooks.socketSetTimeout(ms);
-  }
-
   /** Disable (or with `false` enable) Nagle's algorithm, where the transport allows. */
   setNoDelay(noDelay = true): this {
     this.#handle.setNoDelay?.(noDelay);
@@ -247,14 +224,14 @@ export class Socket extends EventEmitter implements HandOffSocket {
     return this;
   }
 
-  /** Stop reading from the peer. */
+  /** Stop reading from the peer (held with the connection's own reasons to pause). */
   pause(): this {
-    this.#handle.pause();
+    this.#hooks.socketPause();
     return this;
   }
-  /** Read from the peer again. */
+  /** Read from the peer again, once the connection has no reason of its own to wait. */
   resume(): this {
-    this.#handle.resume();
+    this.#hooks.socketResume();
     return this;
   }
   /** Let this connection keep the process alive (the default). */
