@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { command, raw, undate } from "./_support/runtime.ts";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 
 const root = new URL("../", import.meta.url).pathname;
 const bin = (name: string) => join(root, "node_modules", ".bin", name);
@@ -74,6 +74,13 @@ test("the installed package serves the seed program under this runtime", async (
 });
 
 test("the JSR package passes deno publish --dry-run", { timeout: 60_000 }, () => {
-  const out = execFileSync(bin("deno"), ["publish", "--dry-run", "--allow-dirty"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-  assert.ok(typeof out === "string");
+  const r = spawnSync(bin("deno"), ["publish", "--dry-run", "--allow-dirty"], { cwd: root, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+  const out = `${r.stdout}${r.stderr}`;
+  assert.equal(r.status, 0, out);
+  assert.match(out, /Success Dry run complete/);
+  // The package JSR would get: every entry's source and nothing of the tests.
+  for (const f of ["adapters/mod.ts", "adapters/stream-socket.ts", "core/mod.ts", "core/parser/llhttp.ts"]) {
+    assert.ok(out.includes(`/${f} (`), `${f} is in the package`);
+  }
+  assert.doesNotMatch(out, /\/tests\//, "no test file is published");
 });

@@ -31,7 +31,8 @@ const steps = [
   {
     name: "node",
     cmd: process.execPath,
-    args: ["--import", "tsx", "--test", "--test-concurrency=1", ...tests],
+    // A hung test fails after 2 min instead of hanging CI (the slowest test takes ~10 s).
+    args: ["--import", "tsx", "--test", "--test-concurrency=1", "--test-timeout=120000", ...tests],
     count: (out) => [num(out, /^# pass (\d+)/m), num(out, /^# fail (\d+)/m)],
   },
   {
@@ -60,7 +61,9 @@ let broken = [];
 for (const step of steps) {
   if (only && step.name !== only) continue;
   console.log(`\n=== ${step.name}: ${[step.cmd.replace(root, ""), ...step.args].join(" ")}`);
-  const r = spawnSync(step.cmd, step.args, { cwd: root, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" }, maxBuffer: 256 * 1024 * 1024 });
+  // `deno test` has no per-test timeout (Deno 2.9.6): a whole step that hangs is killed after
+  // 15 min (a full step takes ~1 min), so CI fails instead of waiting forever.
+  const r = spawnSync(step.cmd, step.args, { cwd: root, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" }, maxBuffer: 256 * 1024 * 1024, timeout: 15 * 60_000, killSignal: "SIGKILL" });
   const out = `${r.stdout ?? ""}${r.stderr ?? ""}`;
   process.stdout.write(out);
   const counts = step.count(out);

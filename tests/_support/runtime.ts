@@ -71,7 +71,10 @@ export function start(
 
 /**
  * Send `data` on a fresh connection; resolve with everything received once `done(text)` is
- * true, or the peer closes, or 5 s pass. `closed` says whether the server closed.
+ * true, or the peer closes, or 5 s pass. `closed` says whether the server closed: once `done`,
+ * a probe request follows on the same connection, and the connection is open if any byte of
+ * an answer comes, closed if the server ends or resets it (decided by the socket's events, not
+ * by a pause).
  */
 export function raw(
   port: number,
@@ -81,21 +84,24 @@ export function raw(
   return new Promise((resolve) => {
     const socket = net.connect(port, "127.0.0.1");
     let text = "";
+    /** What was received when `done` said so; the probe's answer is not part of it. */
+    let answered: string | null = null;
     let finished = false;
     const finish = (closed: boolean) => {
       if (finished) return;
       finished = true;
       clearTimeout(timer);
       socket.destroy();
-      resolve({ text, closed });
+      resolve({ text: answered ?? text, closed });
     };
     const timer = setTimeout(() => finish(false), 5_000);
     socket.on("error", () => finish(true));
     socket.on("data", (d: Uint8Array) => {
+      if (answered !== null) return finish(false);
       for (const b of d) text += String.fromCharCode(b);
       if (done(text)) {
-        // Give a closing server a moment to send FIN, so `closed` is meaningful.
-        setTimeout(() => finish(false), 50);
+        answered = text;
+        socket.write("GET /__probe HTTP/1.1\r\nHost: probe\r\n\r\n");
       }
     });
     socket.on("end", () => finish(true));
