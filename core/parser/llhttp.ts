@@ -130,6 +130,15 @@ let maxHeaderSize = 0;
 // spans of one head lie ": ", CRLF, or " HTTP/1.1" + CRLF after the URL; the bound keeps a
 // body between headers and trailers (or any other gap) from being decoded for nothing.
 const MAX_GAP = 64;
+/**
+ * Bytes allowed between two pieces of a chunked body's data (and between the head and the
+ * first piece): a chunk-size line with its extensions, and CRLFs. llhttp parses extensions
+ * without a callback and passes nothing of them on, but a client could send them without end;
+ * Node stops at 16 KiB of extensions with 413 (its fix for CVE-2024-22019), so do we. The
+ * count is per gap, so any number of small chunks is fine; trailer fields are counted against
+ * maxHeaderSize instead and left out.
+ */
+export const MAX_CHUNK_FRAMING = 16 * 1024;
 // ASCII decodes the same as UTF-8 and as ISO-8859-1, and the engines' UTF-8 decoder is far
 // faster than building a string in JS. `ignoreBOM`: never swallow a leading EF BB BF (not
 // ASCII anyway, so the length check in decodeSpan sends it to the latin1 loop).
@@ -278,6 +287,14 @@ export class RequestParser {
   #ws = 0;
   #maxHeaderSize: number;
   #maxHeadersCount: number;
+  /** Bytes this parser consumed before the current execute() (stream offsets for the gap). */
+  #pos = 0;
+  /** Stream offset minus wasm address, during execute(). */
+  #virt = 0;
+  /** Stream offset where the current run of non-body bytes in a body began; -1 outside a body. */
+  #gapFrom = -1;
+  /** Stream offset just past the last span recorded in an earlier execute(). */
+  #lastSpanEnd = 0;
 
   /** Bytes of the last chunk that `execute()` used. */
   consumed = 0;
@@ -365,6 +382,7 @@ export class RequestParser {
     // Spans of this execute() are trailers from the start if the head was already complete
     // (read now: on_message_complete clears headComplete during the run).
     const inTrailers = this.headComplete;
+    this.#virt = this.#pos - base;
     // Body views index into `chunk`: wasm address at maps to chunk[at - (base - start)].
     let ret = this.#run(w, base, len, chunk, base - start);
     if (ret === HPE_PAUSED_UPGRADE && !this.#upgradeAccepted) {
@@ -373,13 +391,23 @@ export class RequestParser {
       w.llhttp_resume_after_upgrade(this.#ptr);
       ret = this.#run(w, base, len, chunk, base - start);
     }
+    if (spanCount !== 0) this.#lastSpanEnd = spans[spanCount - 2] + spans[spanCount - 1] + this.#virt;
     if (spanCount !== 0 || headEnd !== -1) this.#materialize(inTrailers);
     if (this.#complete !== 0) this.#trimValues();
     if (ret === HPE_OK) {
       this.consumed = len;
+      this.#pos += len;
+      // A chunk-size line (or its extensions) still going on at the end of the read.
+      if (this.#gapFrom >= 0 && this.#pos - this.#gapFrom - this.#headerBytes > MAX_CHUNK_FRAMING) {
+        this.error = chunkFramingError();
+        this.error.bytesParsed = len;
+        this.error.rawPacket = start === 0 ? chunk : chunk.subarray(start);
+        return "error";
+      }
       return "ok";
     }
     this.consumed = w.llhttp_get_error_pos(this.#ptr) - base;
+    this.#pos += this.consumed;
     if (ret === HPE_PAUSED) return "complete";
     if (ret === HPE_PAUSED_UPGRADE) return "upgrade";
     this.error = this.#makeError(ret);
@@ -444,6 +472,7 @@ export class RequestParser {
     this.#startMessage();
     this.error = null;
     this.#upgradeAccepted = false;
+    this.#gapFrom = -1;
   }
 
   /** Release the wasm memory of this parser. */
@@ -605,6 +634,9 @@ export class RequestParser {
     }
     this.headComplete = true;
     this.headJustCompleted = true;
+    // The body's framing is counted from the end of the head's last URL, name or value (its
+    // CRLF CRLF and any trailing whitespace come into the count), whichever read it was in.
+    this.#gapFrom = spanCount === 0 ? this.#lastSpanEnd : spans[spanCount - 2] + spans[spanCount - 1] + this.#virt;
     // Trailers start from here: #materialize restarts the field count at this span, and
     // their bytes are counted from zero.
     headEnd = spanCount;
@@ -615,6 +647,12 @@ export class RequestParser {
 
   /** @internal */
   onBody(at: number, len: number): number {
+    const from = at + this.#virt;
+    if (from - this.#gapFrom > MAX_CHUNK_FRAMING) {
+      this.#limitError = chunkFramingError();
+      return -1;
+    }
+    this.#gapFrom = from + len;
     const start = at - currentBase;
     this.bodyChunks.push(currentChunk!.subarray(start, start + len));
     return 0;
@@ -622,12 +660,17 @@ export class RequestParser {
 
   /** @internal */
   onMessageComplete(): number {
+    this.#gapFrom = -1;
     this.#complete |= TRAILERS;
     this.headComplete = false;
     // A taken upgrade stops with HPE_PAUSED_UPGRADE right after this.
     if (this.#upgradeAccepted) return 0;
     return HPE_PAUSED;
   }
+}
+
+function chunkFramingError(): RemoteProtocolError {
+  return new RemoteProtocolError("HPE_CHUNK_EXTENSIONS_OVERFLOW", "Chunk extensions overflow", 413);
 }
 
 function trimValues(list: string[]): void {
