@@ -50,7 +50,7 @@ const dir = join(BENCH, "results", "profiles", `${stamp}-${target.id}-${scenario
 mkdirSync(dir, { recursive: true });
 const interval = Number(args.interval ?? 250);
 const server = await startServer(target, { cpu: 1, cmdOptions: { nodeFlags: ["--cpu-prof", `--cpu-prof-dir=${dir}`, `--cpu-prof-interval=${interval}`] } });
-await verifyServer(server.port);
+await verifyServer(server.port, { head: target.head });
 console.log(`profiling ${target.label} (${target.id === "anyhttp-node" ? build.why : server.command}) under ${scenarioId}: ${WARMUP} s warm-up + ${DURATION} s`);
 if (WARMUP) await wrk(server.port, WARMUP);
 // Only samples taken while the measured wrk ran count (V8 stamps samples with the monotonic
