@@ -835,7 +835,10 @@ export class IncomingMessage extends EventEmitter {
     }
     const wasAbove = this.#buffered >= this.readableHighWaterMark;
     this.#buffered -= n;
-    if (wasAbove && this.#buffered < this.readableHighWaterMark) this.#hooks.pull();
+    // Reading resumes after the bytes taken here were handed on, never from inside: a
+    // transport may deliver the next read synchronously from resume(), and that chunk, pushed
+    // while this one is still on its way to 'data', would overtake it.
+    if (wasAbove && this.#buffered < this.readableHighWaterMark) defer(IncomingMessage.#pull, this);
     return out;
   }
 
@@ -879,6 +882,7 @@ export class IncomingMessage extends EventEmitter {
     }
   };
   static #end = (msg: IncomingMessage): void => msg.#emitEnd();
+  static #pull = (msg: IncomingMessage): void => msg.#hooks.pull();
   static #close = (msg: IncomingMessage): void => msg.#emitClose();
   // Node's 'close' of an ended request comes two ticks after its 'end' (see #emitEnd).
   static #closeLater = (msg: IncomingMessage): void => defer(IncomingMessage.#close, msg);

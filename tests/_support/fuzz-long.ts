@@ -7,7 +7,7 @@
 //   FUZZ_REQUESTS=10000000 (default) FUZZ_SEED=1 npm run fuzz
 import fc from "fast-check";
 import { createMemoryTransport, createServer, VirtualClock } from "../../core/mod.ts";
-import { cut, echoApp, expectedBody, mutate, parseResponses, request, serialize } from "./fuzz-model.ts";
+import { cut, echoApp, model, mutate, parseResponses, request, serialize } from "./fuzz-model.ts";
 
 const env = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
 const target = Number(env.FUZZ_REQUESTS ?? 10_000_000);
@@ -39,6 +39,13 @@ const started = Date.now();
 let nextReport = 1_000_000;
 let batch = 0;
 
+/** Where two strings first differ, with a little of each from there. */
+function firstDiff(a: string, b: string): { at: number; got: string; want: string } {
+  let i = 0;
+  while (i < a.length && a[i] === b[i]) i++;
+  return { at: i, got: a.slice(i, i + 24), want: b.slice(i, i + 24) };
+}
+
 function fail(kind: string, detail: unknown): void {
   if (failures.length < 20) failures.push(`${kind}: ${JSON.stringify(detail)}`);
 }
@@ -65,18 +72,30 @@ while (requests < target) {
     streams++;
     requests += reqs.length;
     const got = seen - before;
-    const parsed = parseResponses(c.text());
     if (valid) {
-      const closeAt = reqs.findIndex((r) => r.close);
-      const answered = closeAt >= 0 ? reqs.slice(0, closeAt + 1) : reqs;
-      if (parsed.bodies.length < answered.length) {
+      const answers = model(reqs);
+      const parsed = parseResponses(c.text(), answers.map((a) => a.body === null && a.status === 200));
+      if (parsed.statuses.length < answers.length) {
         hangs++;
-        fail("hang", { stream, got: parsed.bodies.length, want: answered.length });
-      } else if (parsed.bodies.join("\n") !== answered.map(expectedBody).join("\n") || c.ended !== closeAt >= 0) {
+        fail("hang", { stream, got: parsed.statuses.length, want: answers.length });
+      } else if (
+        parsed.statuses.join() !== answers.map((a) => a.status).join() ||
+        parsed.bodies.join("\n") !== answers.map((a) => a.body ?? "").join("\n") ||
+        (c.ended || c.reset) !== answers[answers.length - 1].last
+      ) {
         broken++;
-        fail("wrong", { stream, bodies: parsed.bodies });
+        fail("wrong", {
+          statuses: parsed.statuses,
+          want: answers.map((a) => a.status),
+          lengths: parsed.bodies.map((b) => b.length),
+          wantLengths: answers.map((a) => a.body?.length ?? 0),
+          closed: c.ended || c.reset,
+          firstDiff: firstDiff(parsed.bodies.join("\n"), answers.map((a) => a.body ?? "").join("\n")),
+          stream,
+        });
       }
     } else {
+      const parsed = parseResponses(c.text());
       const ok = parsed.statuses.filter((s) => s === 200).length;
       const errors = parsed.statuses.length - ok;
       const bad = parsed.rest !== "" || !(ok === got || ok === got - 1) || errors > 1 ||
