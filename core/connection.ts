@@ -720,6 +720,8 @@ export class Connection implements ConnectionSink, MessageHooks {
       // RFC 9112 §6.1: a transfer coding we do not implement gets 501 (llhttp already rejects
       // any list whose final coding is not chunked). Only chunked is implemented.
       for (const coding of te.split(",")) {
+        // RFC 9110 §5.6.1: empty list elements are ignored ("chunked, , " is chunked).
+        if (coding.trim() === "") continue;
         if (coding.trim().toLowerCase() !== "chunked") {
           this.#parseError(new RemoteProtocolError("HPE_INVALID_TRANSFER_ENCODING", `Transfer coding not implemented: "${coding.trim()}"`, 501));
           return false;
