@@ -87,7 +87,9 @@ export interface ServerOptions<
 /** The settings anyhttp's server has beyond node:http's, as properties. */
 export type AnyhttpServerProperties = Pick<
   CoreServer,
-  "maxRequestBodySize" | "keepAliveTimeoutBuffer" | "requireHostHeader" | "joinDuplicateHeaders" | "maxHeaderSize"
+  | "maxRequestBodySize" | "keepAliveTimeoutBuffer" | "requireHostHeader" | "joinDuplicateHeaders" | "maxHeaderSize"
+  | "insecureHTTPParser" | "highWaterMark" | "rejectNonStandardBodyWrites" | "noDelay" | "keepAlive"
+  | "keepAliveInitialDelay" | "optimizeEmptyRequests" | "shouldUpgradeCallback"
 >;
 
 /** A server: node:http's `Server`, plus anyhttp's settings. */

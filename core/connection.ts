@@ -71,6 +71,11 @@ export interface ConnectionHost {
   readonly optimizeEmptyRequests: boolean;
   /** Request body buffer and response write high-water mark, bytes. */
   readonly highWaterMark: number;
+  /**
+   * Bytes of responses batched during one read before they are written: {@link BATCH_LIMIT},
+   * or an explicit `highWaterMark` below it (so `write()` says wait as soon as the transport does).
+   */
+  readonly batchLimit: number;
   /** Writes to a bodiless response throw. */
   readonly rejectNonStandardBodyWrites: boolean;
   /** Lower-cased names of response headers whose array values are joined with `; `. */
@@ -122,7 +127,7 @@ export const LINGER_MS = 2_000;
 
 // Writes batched while parsing one read are sent once they reach this size, or at the end of
 // the read. 64 KiB: the usual socket high-water mark, and what one read can ask of us.
-const BATCH_LIMIT = 64 * 1024;
+export const BATCH_LIMIT = 64 * 1024;
 /**
  * Pipelined requests served in one go from one read; the rest of the read goes on after the
  * events those requests deferred ('finish', then 'close'). Until those ran, each exchange's
@@ -938,7 +943,7 @@ export class Connection implements ConnectionSink, MessageHooks {
         for (const c of chunks) this.#batch.push(c);
       }
       this.#batchBytes += size;
-      return this.#batchBytes < BATCH_LIMIT || this.#flush();
+      return this.#batchBytes < this.#host.batchLimit || this.#flush();
     }
     return this.#writeNow(chunks);
   }

@@ -11,7 +11,7 @@
  */
 
 import { EventEmitter } from "./_events.ts";
-import { Connection, type ConnectionHost } from "./connection.ts";
+import { BATCH_LIMIT, Connection, type ConnectionHost } from "./connection.ts";
 import type { RemoteProtocolError } from "./errors.ts";
 import { rangeError, typeError } from "./errors.ts";
 import { IncomingMessage } from "./incoming-message.ts";
@@ -202,6 +202,8 @@ export class Server extends EventEmitter implements ConnectionHost {
   readonly httpValidation: "strict" | undefined;
   /** Reads and writes per connection above this many bytes wait (16 KiB). */
   readonly highWaterMark: number;
+  /** @internal Response bytes batched per read (see ConnectionHost.batchLimit). */
+  readonly batchLimit: number;
   /** Writes to bodiless responses throw `ERR_HTTP_BODY_NOT_ALLOWED`. */
   readonly rejectNonStandardBodyWrites: boolean;
   /** Nagle's algorithm off on each connection (true). */
@@ -278,6 +280,7 @@ export class Server extends EventEmitter implements ConnectionHost {
     // 16 KiB: Node 20's stream default; set explicitly, it also becomes the transport's mark.
     this.highWaterMark = positive("highWaterMark", o.highWaterMark, 16 * 1024);
     this.#highWaterMarkSet = o.highWaterMark !== undefined;
+    this.batchLimit = this.#highWaterMarkSet ? Math.min(this.highWaterMark, BATCH_LIMIT) : BATCH_LIMIT;
     this.rejectNonStandardBodyWrites = boolean("rejectNonStandardBodyWrites", o.rejectNonStandardBodyWrites, false);
     // true: Node 18+'s default (Nagle's delay only hurts request/response traffic).
     this.noDelay = boolean("noDelay", o.noDelay, true);
