@@ -9,6 +9,7 @@ export {
   type AnyhttpServerOptions,
   type AnyhttpServerProperties,
   type CreateServer,
+  type HttpModule,
   IncomingMessage,
   type IncomingMessageClass,
   type RequestClass,
@@ -24,6 +25,8 @@ export {
 export {
   EventEmitter,
   LocalProtocolError,
+  maxHeaderSize,
+  METHODS,
   RemoteProtocolError,
   STATUS_CODES,
   validateHeaderName,

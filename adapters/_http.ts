@@ -17,6 +17,11 @@ import type * as http from "node:http";
 import type * as net from "node:net";
 import {
   IncomingMessage as CoreIncomingMessage,
+  maxHeaderSize,
+  METHODS,
+  STATUS_CODES,
+  validateHeaderName,
+  validateHeaderValue,
   type RequestListener as CoreRequestListener,
   Server as CoreServer,
   type ServerOptions as CoreServerOptions,
@@ -82,7 +87,9 @@ export interface ServerOptions<
 /** The settings anyhttp's server has beyond node:http's, as properties. */
 export type AnyhttpServerProperties = Pick<
   CoreServer,
-  "maxRequestBodySize" | "keepAliveTimeoutBuffer" | "requireHostHeader" | "joinDuplicateHeaders" | "maxHeaderSize"
+  | "maxRequestBodySize" | "keepAliveTimeoutBuffer" | "requireHostHeader" | "joinDuplicateHeaders" | "maxHeaderSize"
+  | "insecureHTTPParser" | "highWaterMark" | "rejectNonStandardBodyWrites" | "noDelay" | "keepAlive"
+  | "keepAliveInitialDelay" | "optimizeEmptyRequests" | "shouldUpgradeCallback"
 >;
 
 /** A server: node:http's `Server`, plus anyhttp's settings. */
@@ -146,4 +153,44 @@ export function serverOn(transport: Transport): ServerConstructor {
 export function createServerOf(Server: ServerConstructor): CreateServer {
   return ((options?: ServerOptions | RequestListener, requestListener?: RequestListener) =>
     new Server(options as ServerOptions, requestListener)) as CreateServer;
+}
+
+/**
+ * The default export of every runtime entry: `node:http`'s server side in its shape, so
+ * `import http from "anyhttp"` then `http.createServer(...)` reads as it does with node:http.
+ */
+export interface HttpModule {
+  /** `http.createServer`. */
+  createServer: CreateServer;
+  /** `http.Server`. */
+  Server: ServerConstructor;
+  /** `http.IncomingMessage`. */
+  IncomingMessage: IncomingMessageClass;
+  /** `http.ServerResponse`. */
+  ServerResponse: ServerResponseClass;
+  /** `http.STATUS_CODES`. */
+  STATUS_CODES: Readonly<Record<number, string>>;
+  /** `http.METHODS`: the methods the parser accepts. */
+  METHODS: string[];
+  /** `http.maxHeaderSize`: 16384. */
+  maxHeaderSize: number;
+  /** `http.validateHeaderName`. */
+  validateHeaderName: typeof validateHeaderName;
+  /** `http.validateHeaderValue`. */
+  validateHeaderValue: typeof validateHeaderValue;
+}
+
+/** The {@link HttpModule} of a runtime entry. */
+export function httpModule(Server: ServerConstructor, createServer: CreateServer): HttpModule {
+  return {
+    createServer,
+    Server,
+    IncomingMessage,
+    ServerResponse,
+    STATUS_CODES,
+    METHODS,
+    maxHeaderSize,
+    validateHeaderName,
+    validateHeaderValue,
+  };
 }

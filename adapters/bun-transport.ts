@@ -158,6 +158,8 @@ class BunTcpHandle implements TcpHandle {
   // holds no array.
   private queue: Uint8Array[] | null = null;
   private queued = 0;
+  /** The write high-water mark: HIGH_WATER_MARK, or the server's `highWaterMark`. */
+  private hwm = HIGH_WATER_MARK;
   private needDrain = false;
   private ending = false;
 
@@ -281,7 +283,7 @@ class BunTcpHandle implements TcpHandle {
   }
 
   private aboveMark(): boolean {
-    if (this.queued < HIGH_WATER_MARK) return true;
+    if (this.queued < this.hwm) return true;
     this.needDrain = true;
     return false;
   }
@@ -304,7 +306,7 @@ class BunTcpHandle implements TcpHandle {
       q.shift();
     }
     if (q !== null && q.length === 0 && this.queue === q) this.queue = null;
-    if (this.needDrain && this.queued < HIGH_WATER_MARK) {
+    if (this.needDrain && this.queued < this.hwm) {
       this.needDrain = false;
       this.callSink(() => this.sink.onDrain());
       if (this.closed) return;
@@ -375,6 +377,10 @@ class BunTcpHandle implements TcpHandle {
 
   setKeepAlive(enable = false, initialDelayMs = 0): void {
     this.socket.setKeepAlive?.(enable, initialDelayMs);
+  }
+
+  setHighWaterMark(bytes: number): void {
+    this.hwm = bytes;
   }
 
   ref(): void {

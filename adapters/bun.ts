@@ -17,6 +17,8 @@ import {
   type RequestClass,
   type ResponseClass,
   type Server as HttpServer,
+  type HttpModule,
+  httpModule,
   type ServerConstructor,
   serverOn,
   type ServerResponseClass,
@@ -37,3 +39,10 @@ export const Server: ServerConstructor = serverOn(bunTransport);
 
 /** Create a server on the Bun transport: `createServer([options][, requestListener])`, as node:http's. */
 export const createServer: CreateServer = createServerOf(Server);
+
+/**
+ * node:http's shape: `import http from "anyhttp"`, then `http.createServer()`, `http.METHODS`,
+ * `http.STATUS_CODES`, ...
+ */
+const http: HttpModule = httpModule(Server, createServer);
+export default http;

@@ -185,6 +185,8 @@ class DenoTcpHandle implements TcpHandle {
   // Write side. `queue` is null while empty, so an idle connection holds no array.
   private queue: Uint8Array[] | null = null;
   private queued = 0;
+  /** The write high-water mark: HIGH_WATER_MARK, or the server's `highWaterMark`. */
+  private hwm = HIGH_WATER_MARK;
   private flags = 0;
 
   // Read side.
@@ -350,7 +352,7 @@ class DenoTcpHandle implements TcpHandle {
   }
 
   private aboveMark(): boolean {
-    if (this.queued < HIGH_WATER_MARK) return true;
+    if (this.queued < this.hwm) return true;
     this.flags |= NEED_DRAIN;
     return false;
   }
@@ -402,7 +404,7 @@ class DenoTcpHandle implements TcpHandle {
         if ((this.flags & CLOSED) !== 0) return;
         this.queued -= n;
         head = n < head.byteLength ? head.subarray(n) : null;
-        if ((this.flags & NEED_DRAIN) !== 0 && this.queued < HIGH_WATER_MARK) {
+        if ((this.flags & NEED_DRAIN) !== 0 && this.queued < this.hwm) {
           this.flags &= ~NEED_DRAIN;
           this.callSink(() => this.sink.onDrain());
           if ((this.flags & CLOSED) !== 0) return;
@@ -483,8 +485,16 @@ class DenoTcpHandle implements TcpHandle {
     }
   }
 
-  /** Deno has no initial-delay parameter; `initialDelayMs` is ignored. */
-  setKeepAlive(enable = false, _initialDelayMs?: number): void {
+  setHighWaterMark(bytes: number): void {
+    this.hwm = bytes;
+  }
+
+  /**
+   * Deno 2.9.6's `Deno.Conn.setKeepAlive()` takes no initial delay, so a delay is refused
+   * instead of dropped (the server refuses `keepAliveInitialDelay` up front: `unsupported`).
+   */
+  setKeepAlive(enable = false, initialDelayMs = 0): void {
+    if (enable && initialDelayMs > 0) throw keepAliveDelayError();
     try {
       this.conn.setKeepAlive?.(enable);
     } catch {
@@ -500,6 +510,15 @@ class DenoTcpHandle implements TcpHandle {
   unref(): void {
     if ((this.flags & CLOSED) === 0) this.conn.unref();
   }
+}
+
+/** Why a keep-alive probe delay cannot be set on Deno. */
+const NO_KEEP_ALIVE_DELAY = "Deno.Conn.setKeepAlive() takes no initial delay on Deno (the system's applies)";
+
+function keepAliveDelayError(): Error {
+  return Object.assign(new Error(`Cannot set a keep-alive initial delay: ${NO_KEEP_ALIVE_DELAY}`), {
+    code: "ERR_OPTION_NOT_SUPPORTED",
+  });
 }
 
 function bind(hostname: string, port: number): DenoListener {
@@ -534,6 +553,7 @@ function bind(hostname: string, port: number): DenoListener {
  * ```
  */
 export const denoTransport: Transport = {
+  unsupported: { keepAliveInitialDelay: NO_KEEP_ALIVE_DELAY },
   // Synchronous: Deno.listen binds (or throws) at once, so server.address() works right
   // after server.listen(), as on Node.
   listen(options: ListenOptions, onConnection: OnConnection): Listener {

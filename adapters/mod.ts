@@ -23,6 +23,8 @@ import {
   type RequestClass,
   type ResponseClass,
   type Server as HttpServer,
+  type HttpModule,
+  httpModule,
   type ServerConstructor,
   serverOn,
   type ServerResponseClass,
@@ -51,3 +53,10 @@ export const Server: ServerConstructor = serverOn(runtimeTransport);
 
 /** Create a server: `createServer([options][, requestListener])`, as node:http's. */
 export const createServer: CreateServer = createServerOf(Server);
+
+/**
+ * node:http's shape: `import http from "anyhttp"`, then `http.createServer()`, `http.METHODS`,
+ * `http.STATUS_CODES`, ...
+ */
+const http: HttpModule = httpModule(Server, createServer);
+export default http;

@@ -135,6 +135,16 @@ class NodeTcpHandle implements TcpHandle {
     this.socket.setKeepAlive(enable, initialDelayMs);
   }
 
+  /**
+   * What `net.Server`'s `highWaterMark` option gives each socket it creates, set per socket:
+   * the server's options do not reach `listen()`.
+   */
+  setHighWaterMark(bytes: number): void {
+    const s = this.socket as net.Socket & { _writableState?: { highWaterMark: number }; _readableState?: { highWaterMark: number } };
+    if (s._writableState) s._writableState.highWaterMark = bytes;
+    if (s._readableState) s._readableState.highWaterMark = bytes;
+  }
+
   ref(): void {
     this.socket.ref();
   }

@@ -58,8 +58,28 @@ export interface ConnectionHost {
   readonly joinDuplicateHeaders: boolean;
   /** True once `close()` was called: finish the current exchange, then close. */
   readonly closing: boolean;
-  /** The parser's `acceptUpgrade`: CONNECT always, Upgrade when someone listens for it. */
-  readonly acceptUpgrade: (isConnect: boolean) => boolean;
+  /**
+   * The parser's `acceptUpgrade`: CONNECT always, Upgrade when someone listens for it, or
+   * `"ask"`: stop at the head so the connection can call {@link ConnectionHost.shouldUpgrade}.
+   */
+  readonly acceptUpgrade: (isConnect: boolean) => boolean | "ask";
+  /** Whether to hand off an Upgrade request the parser stopped at (`"ask"`); may run user code. */
+  shouldUpgrade(req: IncomingMessage): boolean;
+  /** Parse with the lenient flags of Node's `insecureHTTPParser` (the safe ones). */
+  readonly insecureHTTPParser: boolean;
+  /** A request without `Content-Length` or `Transfer-Encoding` is ended and closed at once. */
+  readonly optimizeEmptyRequests: boolean;
+  /** Request body buffer and response write high-water mark, bytes. */
+  readonly highWaterMark: number;
+  /**
+   * Bytes of responses batched during one read before they are written: {@link BATCH_LIMIT},
+   * or an explicit `highWaterMark` below it (so `write()` says wait as soon as the transport does).
+   */
+  readonly batchLimit: number;
+  /** Writes to a bodiless response throw. */
+  readonly rejectNonStandardBodyWrites: boolean;
+  /** Lower-cased names of response headers whose array values are joined with `; `. */
+  readonly uniqueHeaders: ReadonlySet<string> | null;
   /** A new request object for `socket` (the server's `IncomingMessage` class). */
   createRequest(socket: Socket): IncomingMessage;
   /** A new response to `req` on `conn` (the server's `ServerResponse` class). */
@@ -107,7 +127,7 @@ export const LINGER_MS = 2_000;
 
 // Writes batched while parsing one read are sent once they reach this size, or at the end of
 // the read. 64 KiB: the usual socket high-water mark, and what one read can ask of us.
-const BATCH_LIMIT = 64 * 1024;
+export const BATCH_LIMIT = 64 * 1024;
 /**
  * Pipelined requests served in one go from one read; the rest of the read goes on after the
  * events those requests deferred ('finish', then 'close'). Until those ran, each exchange's
@@ -218,6 +238,8 @@ function takeParser(host: ConnectionHost): RequestParser {
   // The host carries maxHeaderSize and maxHeadersCount itself: no limits object per parser.
   p.setLimits(host);
   p.acceptUpgrade = host.acceptUpgrade;
+  // Pooled parsers serve every server: the leniency is set per connection (a no-op when same).
+  p.setLenient(host.insecureHTTPParser);
   return p;
 }
 
@@ -331,6 +353,18 @@ export class Connection implements ConnectionSink, MessageHooks {
   /** The host's `maxRequestsPerSocket` (0: no limit). */
   get maxRequestsPerSocket(): number {
     return this.#host.maxRequestsPerSocket;
+  }
+  /** The host's `highWaterMark`, bytes. */
+  get highWaterMark(): number {
+    return this.#host.highWaterMark;
+  }
+  /** The host's `rejectNonStandardBodyWrites`. */
+  get rejectNonStandardBodyWrites(): boolean {
+    return this.#host.rejectNonStandardBodyWrites;
+  }
+  /** The host's `uniqueHeaders`. */
+  get uniqueHeaders(): ReadonlySet<string> | null {
+    return this.#host.uniqueHeaders;
   }
   /** Whether the connection may be reused after the current response. */
   get keepAlive(): boolean {
@@ -621,6 +655,29 @@ export class Connection implements ConnectionSink, MessageHooks {
           this.#parseError(parser.error!);
           break;
         }
+        if (result === "ask") {
+          // An Upgrade stopped at its head for shouldUpgradeCallback (user code: never from
+          // inside wasm). Taken: the rest of the bytes are the new protocol's. Declined: llhttp
+          // goes on with this request's body and later requests, as for any request.
+          const end = start + parser.consumed;
+          this.#recv = next(RECEIVE, this.#recv, "head-complete");
+          const alive = this.#onHead();
+          if (alive && this.#req !== null && this.#req.upgrade) {
+            this.#pending.shift();
+            this.#pendingStart = 0;
+            this.#handOff(chunk.subarray(end));
+            break;
+          }
+          if (!alive || this.#recv === "error") break;
+          parser.resume();
+          if (end >= chunk.byteLength) {
+            this.#pending.shift();
+            this.#pendingStart = 0;
+          } else {
+            this.#pendingStart = end;
+          }
+          continue;
+        }
         if (result === "upgrade") {
           this.#pending.shift();
           this.#pendingStart = 0;
@@ -683,6 +740,7 @@ export class Connection implements ConnectionSink, MessageHooks {
     req.httpVersion = p.versionMajor === 1 && p.versionMinor === 1 ? "1.1" : `${p.versionMajor}.${p.versionMinor}`;
     req.rawHeaders = p.rawHeaders;
     req.rawTrailers = p.rawTrailers;
+    req.readableHighWaterMark = host.highWaterMark;
     req._attach(this, host.joinDuplicateHeaders);
     // One pass over the fields that decide framing and validity; the user's `headers` object
     // is built only if the user asks for it.
@@ -734,13 +792,37 @@ export class Connection implements ConnectionSink, MessageHooks {
       return false;
     }
     if (!p.shouldKeepAlive) this.#flags &= ~KEEP_ALIVE;
+    // RFC 9112 §6.3 item 3: a request with both Transfer-Encoding and Content-Length (which only
+    // the lenient parser lets through) is read by its Transfer-Encoding alone, and the server
+    // MUST close the connection after responding (RFC 9112 §11.2: request smuggling).
+    if (te !== undefined && f.contentLength !== undefined) this.#flags &= ~KEEP_ALIVE;
     this.#req = req;
     this.#bodyReceived = 0;
-    if (p.upgrade && (p.method === "CONNECT" || host.listenerCount("upgrade") > 0)) {
-      // Handed off in #handOff once execute() returns "upgrade".
-      req.upgrade = true;
-      return true;
+    if (p.upgrade) {
+      let take: boolean;
+      if (p.upgradeAsked) {
+        // Node: req.upgrade = CONNECT || !!server.shouldUpgradeCallback(req).
+        try {
+          take = host.shouldUpgrade(req);
+        } catch (err) {
+          // As a throwing 'request' listener (ConnectionHost.dispatch): the program's bug.
+          this.destroy();
+          defer(() => {
+            throw err;
+          });
+          return false;
+        }
+      } else {
+        take = p.method === "CONNECT" || host.listenerCount("upgrade") > 0;
+      }
+      if (take) {
+        // Handed off in #handOff once execute() returns "upgrade" (or "ask" was answered).
+        req.upgrade = true;
+        return true;
+      }
     }
+    // Node 24's optimizeEmptyRequests: no body framing, so nothing will ever be read.
+    if (host.optimizeEmptyRequests && f.contentLength === undefined && te === undefined) req._dumpAndCloseReadable();
     const max = host.maxRequestsPerSocket;
     if (max > 0 && this.requests >= max) this.#flags &= ~KEEP_ALIVE;
     const res = host.createResponse(req, this);
@@ -863,7 +945,7 @@ export class Connection implements ConnectionSink, MessageHooks {
         for (const c of chunks) this.#batch.push(c);
       }
       this.#batchBytes += size;
-      return this.#batchBytes < BATCH_LIMIT || this.#flush();
+      return this.#batchBytes < this.#host.batchLimit || this.#flush();
     }
     return this.#writeNow(chunks);
   }

@@ -384,8 +384,8 @@ export class IncomingMessage extends EventEmitter {
 
   /** @internal The body is complete. */
   _pushEnd(): void {
-    if (this.#ended) return;
     this.complete = true;
+    if (this.#ended) return;
     this.#ended = true;
     this.#wakeUp();
     if (this.destroyed) return;
@@ -426,6 +426,20 @@ export class IncomingMessage extends EventEmitter {
       this.resume();
     }
     return this.complete;
+  }
+
+  /**
+   * @internal Node 24's `optimizeEmptyRequests` (`_dumpAndCloseReadable`): a request that has
+   * no body is ended, closed and dumped at once, and never emits `'data'`, `'end'` or `'close'`.
+   */
+  _dumpAndCloseReadable(): void {
+    this._dumped = true;
+    this.#ended = true;
+    this.#endEmitted = true;
+    this.#closeEmitted = true;
+    this.destroyed = true;
+    this.readable = false;
+    this.readableEnded = true;
   }
 
   // ---- Readable surface -----------------------------------------------------------------

@@ -30,6 +30,7 @@ export { cannedResponse, Connection, type ConnectionHost, DRAIN_LIMIT } from "./
 export { LocalProtocolError, RemoteProtocolError } from "./errors.ts";
 export { EventEmitter, type Listener as EmitterListener } from "./_events.ts";
 export { STATUS_CODES } from "./status-codes.ts";
+export { maxHeaderSize, METHODS } from "./methods.ts";
 export {
   httpDate,
   isToken,

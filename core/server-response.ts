@@ -55,6 +55,12 @@ export interface ResponseOwner {
   send(res: ServerResponse, chunks: Uint8Array[]): boolean;
   /** The response is complete; `close` says the connection must close after it. */
   finished(res: ServerResponse, close: boolean): void;
+  /** Buffered bytes above which `write()` returns false (the server's `highWaterMark`; 16 KiB). */
+  readonly highWaterMark?: number;
+  /** Throw on a body write to a response that has none (the server's option). */
+  readonly rejectNonStandardBodyWrites?: boolean;
+  /** Lower-cased names whose array values are joined with `; ` (the server's `uniqueHeaders`). */
+  readonly uniqueHeaders?: ReadonlySet<string> | null;
 }
 
 /** Callback of `write()` / `end()`. */
@@ -74,10 +80,18 @@ const REMOVED_LENGTH = 2;
 const REMOVED_TE = 4;
 
 /**
- * What `writableHighWaterMark` reports: Node 20's default for sockets. The transport's own mark
- * decides when `write()` returns false; the handle contract does not expose it.
+ * What `writableHighWaterMark` reports without the server's `highWaterMark` option: Node 20's
+ * default for sockets. The transport's own mark decides when `write()` returns false (the
+ * server passes the option to it through `TcpHandle.setHighWaterMark`).
  */
 const HIGH_WATER_MARK = 16 * 1024;
+
+function bodyNotAllowed(): Error {
+  return new LocalProtocolError(
+    "ERR_HTTP_BODY_NOT_ALLOWED",
+    "Cannot write a body: the request method or response status does not allow one",
+  );
+}
 
 function destroyedError(): Error {
   return new LocalProtocolError("ERR_STREAM_DESTROYED", "Cannot call write after a stream was destroyed");
@@ -290,9 +304,9 @@ export class ServerResponse extends EventEmitter {
   get writableObjectMode(): boolean {
     return false;
   }
-  /** 16 KiB: corked bytes past it make `write()` return `false`. */
+  /** The server's `highWaterMark` (16 KiB): corked bytes past it make `write()` return `false`. */
   get writableHighWaterMark(): number {
-    return HIGH_WATER_MARK;
+    return this.#owner.highWaterMark ?? HIGH_WATER_MARK;
   }
   /**
    * Bytes written but not yet known to be sent: those held by `cork()`, plus those handed to
@@ -604,6 +618,8 @@ export class ServerResponse extends EventEmitter {
     }
     const data = chunkBytes(chunk, encoding ?? undefined);
     if (this.#head === null) this._implicitHeader();
+    // Node's write_: the head is built first, then a body write to a HEAD/204/304 throws.
+    if (!this.#hasBody && this.#owner.rejectNonStandardBodyWrites) throw bodyNotAllowed();
     const ok = this.#writeBody(data);
     if (callback) defer(() => callback!(null));
     return ok;
@@ -658,6 +674,8 @@ export class ServerResponse extends EventEmitter {
       this.#contentLength = data ? data.byteLength : 0;
       this._implicitHeader();
     }
+    // Node's end(chunk) writes a truthy chunk through write_, which throws as write() does.
+    if (chunk && !this.#hasBody && this.#owner.rejectNonStandardBodyWrites) throw bodyNotAllowed();
     if (this.strictContentLength && this.#framing === "length" && this.#contentLength !== null) {
       const total = this.#bytesWritten + (this.#hasBody && data ? data.byteLength : 0);
       if (total !== this.#contentLength) throw this.#lengthMismatch(total);
@@ -912,7 +930,15 @@ export class ServerResponse extends EventEmitter {
   /** One header field of the head being built: its line(s), and what it tells _storeHeader. */
   #headLine(parts: HeadParts, name: string, value: HeaderValue): void {
     if (Array.isArray(value)) {
-      for (const v of value) parts.push(name, `${v}`);
+      // Node's processHeader: a `Cookie` list, or a list for a name in `uniqueHeaders`, is one
+      // field line joined with `; `; any other list is a line per value.
+      const unique = this.#owner.uniqueHeaders;
+      if ((value.length > 1 && name.length === 6 && name.toLowerCase() === "cookie") ||
+        (unique != null && unique.has(name.toLowerCase()))) {
+        parts.push(name, value.join("; "));
+      } else {
+        for (const v of value) parts.push(name, `${v}`);
+      }
     } else {
       parts.push(name, `${value}`);
     }
@@ -990,7 +1016,7 @@ export class ServerResponse extends EventEmitter {
       this.#corkBuffer.push(...chunks);
       this.#corkBytes += size;
       // As a corked Node socket: writes are held, and above the mark write() says wait.
-      if (this.#corkBytes >= HIGH_WATER_MARK) this.#needDrain = true;
+      if (this.#corkBytes >= this.writableHighWaterMark) this.#needDrain = true;
       return !this.#needDrain;
     }
     if (!raw && this._writeRaw !== ownWriteRaw) {

@@ -11,7 +11,7 @@
  */
 
 import { EventEmitter } from "./_events.ts";
-import { Connection, type ConnectionHost } from "./connection.ts";
+import { BATCH_LIMIT, Connection, type ConnectionHost } from "./connection.ts";
 import type { RemoteProtocolError } from "./errors.ts";
 import { rangeError, typeError } from "./errors.ts";
 import { IncomingMessage } from "./incoming-message.ts";
@@ -28,6 +28,7 @@ import {
   type Transport,
 } from "./transport.ts";
 import { defer } from "./_tick.ts";
+import { maxHeaderSize } from "./methods.ts";
 
 /** The request handler: Node's `(req, res) => void`. */
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -68,6 +69,47 @@ export interface ServerOptions {
    * 50 ms and 1 s, so every timeout fires within 5–10 % of its value (idle servers tick rarely).
    */
   connectionsCheckingInterval?: number;
+  /**
+   * Parse with llhttp's lenient flags that Node's `insecureHTTPParser` sets, except those that
+   * open request smuggling (see `LENIENT_INSECURE` in `core/parser/llhttp.ts`). Default false.
+   */
+  insecureHTTPParser?: boolean;
+  /**
+   * Node 24's header-value validation level. Only `"strict"` (the default) is supported: the
+   * llhttp build inside has no relaxed header-value mode, and anyhttp does not relax response
+   * header validation (use `insecureHTTPParser` for lenient request parsing).
+   */
+  httpValidation?: "strict" | "relaxed" | "insecure";
+  /**
+   * Response headers sent once: an array value of one of these is joined with `; ` into one
+   * field line (Node's option). Names in any case.
+   */
+  uniqueHeaders?: readonly (string | readonly string[])[];
+  /**
+   * The high-water mark, in bytes, of every connection's reads and writes: a request body
+   * buffer above it pauses reading, `res.write()` returns false above it, and `req`/`res`
+   * report it as `readableHighWaterMark`/`writableHighWaterMark`. Default 16 KiB (Node 20's).
+   */
+  highWaterMark?: number;
+  /** `write()` to a response that has no body (HEAD, 1xx, 204, 304) throws instead of being ignored. */
+  rejectNonStandardBodyWrites?: boolean;
+  /** Disable Nagle's algorithm on each connection (`setNoDelay`). Default true, as Node 18+. */
+  noDelay?: boolean;
+  /** Enable TCP keep-alive probes on each connection (`setKeepAlive`). Default false. */
+  keepAlive?: boolean;
+  /** Idle time before the first keep-alive probe, ms (with `keepAlive`). Default 0: the system's. */
+  keepAliveInitialDelay?: number;
+  /**
+   * Node 24: whether an `Upgrade` request is handed to `'upgrade'` listeners (true) or served
+   * as an ordinary request (false). Called with the request, `this` the server. Default: true
+   * when there is an `'upgrade'` listener. CONNECT is always handed off.
+   */
+  shouldUpgradeCallback?: (this: Server, req: IncomingMessage) => boolean;
+  /**
+   * Node 24: a request with neither `Content-Length` nor `Transfer-Encoding` is ended and
+   * closed at once, without `'data'`, `'end'` or `'close'` events. Default false.
+   */
+  optimizeEmptyRequests?: boolean;
   /** Class used for requests (Node's option). */
   IncomingMessage?: typeof IncomingMessage;
   /** Class used for responses (Node's option). */
@@ -82,8 +124,26 @@ export interface ServerOptions {
 
 type ListenCallback = () => void;
 
+/** Node's default `shouldUpgradeCallback`: hand off when someone listens for `'upgrade'`. */
+function defaultShouldUpgrade(this: Server): boolean {
+  return this.listenerCount("upgrade") > 0;
+}
+
 /** The sink for a connection refused over `maxConnections`: it is already destroyed. */
 const DROPPED: ConnectionSink = { onData() {}, onEnd() {}, onDrain() {}, onClose() {} };
+
+function boolean(name: string, v: unknown, fallback: boolean): boolean {
+  if (v === undefined) return fallback;
+  if (typeof v !== "boolean") {
+    throw typeError("ERR_INVALID_ARG_TYPE", `The "options.${name}" property must be of type boolean. Received ${typeof v}`);
+  }
+  return v;
+}
+
+/** An option this server cannot honour: thrown from the constructor (see Transport.unsupported). */
+function unsupported(name: string, why: string): Error {
+  return Object.assign(new Error(`Cannot use option "${name}": ${why}`), { code: "ERR_OPTION_NOT_SUPPORTED", option: name });
+}
 
 function positive(name: string, v: unknown, fallback: number): number {
   if (v === undefined) return fallback;
@@ -136,6 +196,28 @@ export class Server extends EventEmitter implements ConnectionHost {
   maxConnections: number = Infinity;
   /** The sweep period when set explicitly (otherwise derived from the timeouts). */
   readonly connectionsCheckingInterval: number | undefined;
+  /** Lenient request parsing (Node's `insecureHTTPParser`). */
+  readonly insecureHTTPParser: boolean;
+  /** `httpValidation` as given (only `"strict"` is accepted). */
+  readonly httpValidation: "strict" | undefined;
+  /** Reads and writes per connection above this many bytes wait (16 KiB). */
+  readonly highWaterMark: number;
+  /** @internal Response bytes batched per read (see ConnectionHost.batchLimit). */
+  readonly batchLimit: number;
+  /** Writes to bodiless responses throw `ERR_HTTP_BODY_NOT_ALLOWED`. */
+  readonly rejectNonStandardBodyWrites: boolean;
+  /** Nagle's algorithm off on each connection (true). */
+  readonly noDelay: boolean;
+  /** TCP keep-alive on each connection (false). */
+  readonly keepAlive: boolean;
+  /** Delay before the first TCP keep-alive probe, ms (0: the system's). */
+  readonly keepAliveInitialDelay: number;
+  /** Node 24's `shouldUpgradeCallback`: whether an `Upgrade` request is handed off. */
+  shouldUpgradeCallback: (this: Server, req: IncomingMessage) => boolean;
+  /** Node 24's `optimizeEmptyRequests`. */
+  readonly optimizeEmptyRequests: boolean;
+  /** @internal Lower-cased `uniqueHeaders`, or null. */
+  readonly uniqueHeaders: ReadonlySet<string> | null;
 
   #transport?: Transport;
   #clock: Clock;
@@ -152,6 +234,7 @@ export class Server extends EventEmitter implements ConnectionHost {
   /** @internal */
   readonly handOff: HandOff | undefined;
   #unref = false;
+  #highWaterMarkSet: boolean;
 
   /** `new Server([options][, requestListener])`, as Node's. */
   constructor(options?: ServerOptions | RequestListener, requestListener?: RequestListener) {
@@ -179,13 +262,49 @@ export class Server extends EventEmitter implements ConnectionHost {
         `The value of "headersTimeout" is out of range. It must be <= requestTimeout. Received ${this.headersTimeout}`,
       );
     }
-    this.maxHeaderSize = positive("maxHeaderSize", o.maxHeaderSize, 16 * 1024);
+    this.maxHeaderSize = positive("maxHeaderSize", o.maxHeaderSize, maxHeaderSize);
     this.maxHeadersCount = positive("maxHeadersCount", o.maxHeadersCount, 2000);
     this.connectionsCheckingInterval = o.connectionsCheckingInterval === undefined
       ? undefined
       : positive("connectionsCheckingInterval", o.connectionsCheckingInterval, 1_000);
-    this.requireHostHeader = o.requireHostHeader ?? true;
-    this.joinDuplicateHeaders = o.joinDuplicateHeaders ?? false;
+    this.requireHostHeader = boolean("requireHostHeader", o.requireHostHeader, true);
+    this.joinDuplicateHeaders = boolean("joinDuplicateHeaders", o.joinDuplicateHeaders, false);
+    this.insecureHTTPParser = boolean("insecureHTTPParser", o.insecureHTTPParser, false);
+    if (o.httpValidation !== undefined && o.httpValidation !== "strict") {
+      throw unsupported(
+        "httpValidation",
+        `"${String(o.httpValidation)}" is not supported (llhttp 9.3 has no relaxed header-value mode, and anyhttp keeps validating response headers); use insecureHTTPParser for lenient request parsing`,
+      );
+    }
+    this.httpValidation = o.httpValidation;
+    // 16 KiB: Node 20's stream default; set explicitly, it also becomes the transport's mark.
+    this.highWaterMark = positive("highWaterMark", o.highWaterMark, 16 * 1024);
+    this.#highWaterMarkSet = o.highWaterMark !== undefined;
+    this.batchLimit = this.#highWaterMarkSet ? Math.min(this.highWaterMark, BATCH_LIMIT) : BATCH_LIMIT;
+    this.rejectNonStandardBodyWrites = boolean("rejectNonStandardBodyWrites", o.rejectNonStandardBodyWrites, false);
+    // true: Node 18+'s default (Nagle's delay only hurts request/response traffic).
+    this.noDelay = boolean("noDelay", o.noDelay, true);
+    this.keepAlive = boolean("keepAlive", o.keepAlive, false);
+    this.keepAliveInitialDelay = positive("keepAliveInitialDelay", o.keepAliveInitialDelay, 0);
+    this.optimizeEmptyRequests = boolean("optimizeEmptyRequests", o.optimizeEmptyRequests, false);
+    const upgrade = o.shouldUpgradeCallback;
+    if (upgrade !== undefined && typeof upgrade !== "function") {
+      throw typeError("ERR_INVALID_ARG_TYPE", `The "options.shouldUpgradeCallback" property must be of type function. Received ${typeof upgrade}`);
+    }
+    this.shouldUpgradeCallback = upgrade ?? defaultShouldUpgrade;
+    // As Node's parseUniqueHeadersOption: anything but an array means none.
+    this.uniqueHeaders = Array.isArray(o.uniqueHeaders)
+      ? new Set((o.uniqueHeaders as unknown[]).map((n) => String(n).toLowerCase()))
+      : null;
+    // What the transport says it cannot do (e.g. Deno: no keep-alive probe delay) is refused
+    // now, not ignored at the first connection.
+    const limits = this.#transport?.unsupported;
+    if (limits) {
+      for (const name of Object.keys(limits)) {
+        const v = (o as Record<string, unknown>)[name];
+        if (v !== undefined && v !== false && v !== 0) throw unsupported(name, limits[name]);
+      }
+    }
     this.#Req = o.IncomingMessage ?? IncomingMessage;
     this.#Res = o.ServerResponse ?? ServerResponse;
     this.handOff = o.handOff;
@@ -355,8 +474,16 @@ export class Server extends EventEmitter implements ConnectionHost {
 
   /** @internal CONNECT always leaves HTTP (a tunnel or, with no 'connect' listener, a close,
    * as in Node); Upgrade only when someone listens for 'upgrade' (RFC 9110 §7.8: ignoring it
-   * is fine). */
-  readonly acceptUpgrade = (isConnect: boolean): boolean => isConnect || this.listenerCount("upgrade") > 0;
+   * is fine), or, with a `shouldUpgradeCallback` of the user's, when it says so: that runs
+   * user code, so the parser stops at the head and the connection asks (`"ask"`). */
+  readonly acceptUpgrade = (isConnect: boolean): boolean | "ask" =>
+    isConnect ||
+    (this.shouldUpgradeCallback === defaultShouldUpgrade ? this.listenerCount("upgrade") > 0 : "ask");
+
+  /** @internal Ask `shouldUpgradeCallback` about `req` (an Upgrade, not a CONNECT). */
+  shouldUpgrade(req: IncomingMessage): boolean {
+    return !!this.shouldUpgradeCallback.call(this, req);
+  }
 
   /** @internal The injected clock's time. */
   now(): number {
@@ -418,6 +545,10 @@ export class Server extends EventEmitter implements ConnectionHost {
       });
       return DROPPED;
     }
+    // Node's net.Server options: the built-in transports start with Nagle off (TcpHandle).
+    if (!this.noDelay) handle.setNoDelay?.(false);
+    if (this.keepAlive) handle.setKeepAlive?.(true, this.keepAliveInitialDelay);
+    if (this.#highWaterMarkSet) handle.setHighWaterMark?.(this.highWaterMark);
     const conn = new Connection(handle, this);
     this.#connections.add(conn);
     conn.socket.server = this;

@@ -97,8 +97,24 @@ export class MemoryClient {
         client.#serverPaused = false;
         client.#deliver();
       },
+      setNoDelay(noDelay = true) {
+        client.socketCalls.push(["setNoDelay", noDelay]);
+      },
+      setKeepAlive(enable = false, initialDelayMs = 0) {
+        client.socketCalls.push(["setKeepAlive", enable, initialDelayMs]);
+      },
+      setHighWaterMark(bytes) {
+        client.socketCalls.push(["setHighWaterMark", bytes]);
+        client.#hwm = bytes;
+      },
     };
   }
+
+  /**
+   * The socket-option calls the server made on this connection's handle, in order
+   * (`["setNoDelay", false]`, `["setKeepAlive", true, 1000]`, `["setHighWaterMark", 1024]`).
+   */
+  readonly socketCalls: [string, ...(boolean | number)[]][] = [];
 
   /** @internal */
   _attach(sink: ConnectionSink): void {

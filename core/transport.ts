@@ -62,10 +62,19 @@ export interface TcpHandle {
   readonly localPort?: number;
   /** `true` for transports that encrypt (TLS). */
   readonly encrypted?: boolean;
-  /** Optional: disable Nagle's algorithm. */
+  /**
+   * Optional: disable Nagle's algorithm. The built-in transports start every connection with
+   * it disabled (Node's `noDelay: true`); the server calls `setNoDelay(false)` for
+   * `noDelay: false`.
+   */
   setNoDelay?(noDelay?: boolean): void;
-  /** Optional: TCP keep-alive probes. */
+  /** Optional: TCP keep-alive probes, the first after `initialDelayMs` idle (0: the system's). */
   setKeepAlive?(enable?: boolean, initialDelayMs?: number): void;
+  /**
+   * Optional: the buffered bytes above which `write()` returns `false` (the server's
+   * `highWaterMark` option, when given; called once, before any write).
+   */
+  setHighWaterMark?(bytes: number): void;
   /** Optional: let this connection keep the process alive (the default). */
   ref?(): void;
   /** Optional: let the process exit while this connection is open. */
@@ -122,6 +131,11 @@ export interface Listener {
  * ```
  */
 export interface Transport {
+  /**
+   * Server options this transport cannot honour, each with the reason: `createServer` throws
+   * (`ERR_OPTION_NOT_SUPPORTED`) when one is set, instead of accepting it and doing nothing.
+   */
+  readonly unsupported?: Readonly<Record<string, string>>;
   /**
    * Bind and start accepting. Return the {@link Listener} itself when binding is synchronous
    * (`Deno.listen`, `Bun.listen`, `node:net` on an IP address): then `server.address()` works

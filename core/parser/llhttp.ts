@@ -76,6 +76,26 @@ export interface LlhttpExports {
   llhttp_get_http_major(p: number): number;
   /** The parsed request's HTTP minor version. */
   llhttp_get_http_minor(p: number): number;
+  /** Lenient parsing of header values (no `HPE_INVALID_HEADER_TOKEN`); 1 on, 0 off. */
+  llhttp_set_lenient_headers(p: number, on: number): void;
+  /** Let `Transfer-Encoding` and `Content-Length` appear together. */
+  llhttp_set_lenient_chunked_length(p: number, on: number): void;
+  /** Parse a request after one with `Connection: close`. */
+  llhttp_set_lenient_keep_alive(p: number, on: number): void;
+  /** Let `chunked` be followed by another transfer coding (body read until close). */
+  llhttp_set_lenient_transfer_encoding(p: number, on: number): void;
+  /** Accept any `HTTP/x.y` version. */
+  llhttp_set_lenient_version(p: number, on: number): void;
+  /** Discard, instead of failing on, bytes after a `Connection: close` message. */
+  llhttp_set_lenient_data_after_close(p: number, on: number): void;
+  /** Accept a bare CR as a line end. */
+  llhttp_set_lenient_optional_lf_after_cr(p: number, on: number): void;
+  /** Accept chunk data not followed by CRLF. */
+  llhttp_set_lenient_optional_crlf_after_chunk(p: number, on: number): void;
+  /** Accept a bare LF as a line end. */
+  llhttp_set_lenient_optional_cr_before_lf(p: number, on: number): void;
+  /** Accept spaces after a chunk size. */
+  llhttp_set_lenient_spaces_after_chunk_size(p: number, on: number): void;
   /** Allocate `n` bytes in wasm memory; returns the pointer. */
   malloc(n: number): number;
   /** Release memory from `malloc`. */
@@ -89,7 +109,49 @@ export const REQUIRED_EXPORTS = [
   "llhttp_reset", "llhttp_get_error_pos", "llhttp_get_error_reason", "llhttp_get_errno",
   "llhttp_errno_name", "llhttp_method_name", "llhttp_get_method", "llhttp_get_http_major",
   "llhttp_get_http_minor", "malloc", "free",
+  "llhttp_set_lenient_headers", "llhttp_set_lenient_chunked_length", "llhttp_set_lenient_keep_alive",
+  "llhttp_set_lenient_transfer_encoding", "llhttp_set_lenient_version", "llhttp_set_lenient_data_after_close",
+  "llhttp_set_lenient_optional_lf_after_cr", "llhttp_set_lenient_optional_crlf_after_chunk",
+  "llhttp_set_lenient_optional_cr_before_lf", "llhttp_set_lenient_spaces_after_chunk_size",
 ] as const;
+
+type LenientSetter = Extract<keyof LlhttpExports, `llhttp_set_lenient_${string}`>;
+
+/**
+ * llhttp's lenient flags and what `insecureHTTPParser: true` does with each. Node turns all ten
+ * on; we turn on only those that cannot make us frame a request differently from a strict
+ * parser in front of us (RFC 9112 §11.2, request smuggling: the danger is two parties
+ * disagreeing on where a message ends). What each one opens:
+ */
+export const LENIENT_INSECURE: Readonly<Record<LenientSetter, boolean>> = {
+  // Any byte but CR/LF in a header value (`a\x01b`): the reason people set the option. Framing
+  // fields are still checked strictly by the connection (RFC 9110 §8.6, §6.1), so this cannot
+  // change a body length: ON.
+  llhttp_set_lenient_headers: true,
+  // Transfer-Encoding with Content-Length. RFC 9112 §6.3 item 3 allows reading by
+  // Transfer-Encoding if the connection closes after the response, which the connection does:
+  // ON, with that close.
+  llhttp_set_lenient_chunked_length: true,
+  // `chunked` not last (`chunked, gzip`): the body would be read until close (RFC 9112 §6.3
+  // item 4 says 400). The connection answers 501 to any coding but chunked anyway: OFF.
+  llhttp_set_lenient_transfer_encoding: false,
+  // More requests after `Connection: close`, or bytes after it discarded instead of an error:
+  // the connection stops reading after such a request either way, so nothing changes: OFF.
+  llhttp_set_lenient_keep_alive: false,
+  llhttp_set_lenient_data_after_close: false,
+  // A version other than 0.9/1.0/1.1/2.0 (`HTTP/1.7`): framing is HTTP/1.1's, major 1 only
+  // (the connection answers 505 to other majors): ON.
+  llhttp_set_lenient_version: true,
+  // A bare LF as a line end: RFC 9112 §2.2 lets a recipient accept it: ON.
+  llhttp_set_lenient_optional_cr_before_lf: true,
+  // A bare CR as a line end: RFC 9112 §2.2 says a bare CR MUST be rejected or replaced by SP;
+  // a proxy reading it as SP sees one header where we would see two (smuggling): OFF.
+  llhttp_set_lenient_optional_lf_after_cr: false,
+  // Chunk data without its CRLF, or spaces after a chunk size: the chunk boundaries a strict
+  // parser finds are not ours, so a body can end at another byte (smuggling): OFF.
+  llhttp_set_lenient_optional_crlf_after_chunk: false,
+  llhttp_set_lenient_spaces_after_chunk_size: false,
+};
 
 let wasm: LlhttpExports | undefined;
 /** Which build is running: `"simd"` or `"plain"`, once the module is compiled. */
@@ -256,6 +318,11 @@ export type ExecuteResult =
    * rest of the bytes belong to the new protocol. The parser is done with this connection.
    */
   | "upgrade"
+  /**
+   * An Upgrade head for which `acceptUpgrade` said `"ask"`: the head ended at `consumed`.
+   * Hand the rest over, or call `resume()` and execute the rest as HTTP/1.1.
+   */
+  | "ask"
   /** The peer sent invalid HTTP; see `error`. The parser is unusable until `reset()`. */
   | "error";
 
@@ -328,8 +395,11 @@ export class RequestParser {
    * `false` ignores the upgrade and keeps parsing HTTP/1.1 (RFC 9110 §7.8 lets a server ignore
    * `Upgrade`). Must not run user code: it is called from inside wasm.
    */
-  acceptUpgrade: (isConnect: boolean) => boolean = () => false;
+  acceptUpgrade: (isConnect: boolean) => boolean | "ask" = () => false;
   #upgradeAccepted = false;
+  /** Set when the last `execute()` stopped at an Upgrade head to ask (`"ask"`). */
+  upgradeAsked = false;
+  #lenient = false;
   #limitError: RemoteProtocolError | null = null;
 
   /** A request parser on the shared llhttp instance (compiled on first use). */
@@ -344,6 +414,16 @@ export class RequestParser {
   setLimits(limits: ParserLimits): void {
     this.#maxHeaderSize = limits.maxHeaderSize;
     this.#maxHeadersCount = limits.maxHeadersCount;
+  }
+
+  /** Turn the lenient flags of {@link LENIENT_INSECURE} on or off (`insecureHTTPParser`). */
+  setLenient(on: boolean): void {
+    if (on === this.#lenient) return;
+    this.#lenient = on;
+    const w = wasm!;
+    for (const name in LENIENT_INSECURE) {
+      if (LENIENT_INSECURE[name as LenientSetter]) w[name as LenientSetter](this.#ptr, on ? 1 : 0);
+    }
   }
 
   /**
@@ -376,6 +456,7 @@ export class RequestParser {
     }
     if (this.bodyChunks.length !== 0) this.bodyChunks.length = 0;
     this.headJustCompleted = false;
+    this.upgradeAsked = false;
     // Nothing is left from an execute() that threw (an exception from acceptUpgrade).
     spanCount = 0;
     headEnd = -1;
@@ -408,7 +489,10 @@ export class RequestParser {
     }
     this.consumed = w.llhttp_get_error_pos(this.#ptr) - base;
     this.#pos += this.consumed;
-    if (ret === HPE_PAUSED) return "complete";
+    if (ret === HPE_PAUSED) {
+      if (this.upgradeAsked) return "ask";
+      return "complete";
+    }
     if (ret === HPE_PAUSED_UPGRADE) return "upgrade";
     this.error = this.#makeError(ret);
     this.error.bytesParsed = this.consumed;
@@ -473,6 +557,7 @@ export class RequestParser {
     this.error = null;
     this.#upgradeAccepted = false;
     this.#gapFrom = -1;
+    this.upgradeAsked = false;
   }
 
   /** Release the wasm memory of this parser. */
@@ -625,7 +710,8 @@ export class RequestParser {
     this.shouldKeepAlive = keepAlive;
     this.upgrade = upgrade;
     this.#complete |= HEADERS;
-    if (upgrade && this.acceptUpgrade(m === METHOD_CONNECT)) {
+    const take = upgrade ? this.acceptUpgrade(m === METHOD_CONNECT) : false;
+    if (take === true) {
       this.#upgradeAccepted = true;
       this.headComplete = true;
       this.headJustCompleted = true;
@@ -642,6 +728,12 @@ export class RequestParser {
     headEnd = spanCount;
     headerBytes = 0;
     urlBytes = 0;
+    if (take === "ask") {
+      // Stop after the head (llhttp resumes at `headers_done`, as for 0): the caller decides
+      // outside wasm, then hands off or calls resume().
+      this.upgradeAsked = true;
+      return HPE_PAUSED;
+    }
     return 0;
   }
 
