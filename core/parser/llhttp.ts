@@ -187,6 +187,10 @@ let headEnd = -1;
 // the span callbacks touch no object (loaded and stored back by #run).
 let headerBytes = 0;
 let urlBytes = 0;
+// Where the last URL piece recorded during this execute() ends (wasm address), or -1.
+let urlEnd = -1;
+// "HTTP/": what must follow the request-target (RFC 9112 §3: HTTP-version = "HTTP/" DIGIT "." DIGIT).
+const HTTP_NAME = [0x48, 0x54, 0x54, 0x50, 0x2f];
 let maxHeaderSize = 0;
 // Spans closer than this are decoded as one string and sliced (see #materialize). Between
 // spans of one head lie ": ", CRLF, or " HTTP/1.1" + CRLF after the URL; the bound keeps a
@@ -259,7 +263,10 @@ function record(kind: number, at: number, len: number): number {
   list[i + 2] = len;
   spanCount = i + 3;
   headerBytes += len;
-  if (kind === SPAN_URL) urlBytes += len;
+  if (kind === SPAN_URL) {
+    urlBytes += len;
+    urlEnd = at + len;
+  }
   return headerBytes > maxHeaderSize ? current!.overLimit() : 0;
 }
 
@@ -362,6 +369,10 @@ export class RequestParser {
   #gapFrom = -1;
   /** Stream offset just past the last span recorded in an earlier execute(). */
   #lastSpanEnd = 0;
+  /** Stream offset of the next request-line byte to check against "HTTP/", or -1. */
+  #protoAt = -1;
+  /** Bytes of "HTTP/" matched so far. */
+  #protoMatched = 0;
 
   /** Bytes of the last chunk that `execute()` used. */
   consumed = 0;
@@ -460,6 +471,7 @@ export class RequestParser {
     // Nothing is left from an execute() that threw (an exception from acceptUpgrade).
     spanCount = 0;
     headEnd = -1;
+    urlEnd = -1;
     // Spans of this execute() are trailers from the start if the head was already complete
     // (read now: on_message_complete clears headComplete during the run).
     const inTrailers = this.headComplete;
@@ -471,6 +483,19 @@ export class RequestParser {
       // HTTP/1.1 and parse on.
       w.llhttp_resume_after_upgrade(this.#ptr);
       ret = this.#run(w, base, len, chunk, base - start);
+    }
+    if (urlEnd !== -1) {
+      this.#protoAt = urlEnd + this.#virt;
+      this.#protoMatched = 0;
+    }
+    if (this.#protoAt !== -1 && !this.#protocolIsHttp(len)) {
+      spanCount = 0;
+      this.consumed = len;
+      this.#pos += len;
+      this.error = new RemoteProtocolError("HPE_INVALID_CONSTANT", "Expected HTTP/", 400);
+      this.error.bytesParsed = len;
+      this.error.rawPacket = start === 0 ? chunk : chunk.subarray(start);
+      return "error";
     }
     if (spanCount !== 0) this.#lastSpanEnd = spans[spanCount - 2] + spans[spanCount - 1] + this.#virt;
     if (spanCount !== 0 || headEnd !== -1) this.#materialize(inTrailers);
@@ -498,6 +523,28 @@ export class RequestParser {
     this.error.bytesParsed = this.consumed;
     this.error.rawPacket = start === 0 ? chunk : chunk.subarray(start);
     return "error";
+  }
+
+  /**
+   * llhttp also parses RTSP and ICE request lines (`OPTIONS /x RTSP/1.0`, `SOURCE /x ICE/1.0`)
+   * as requests with version 1.0; an HTTP server must not serve them. Checks the bytes after
+   * the request-target that this execute() holds (a read may end anywhere in "HTTP/"): false
+   * when they are not "HTTP/". A CR or LF right after the target (HTTP/0.9) is left to the
+   * version check.
+   */
+  #protocolIsHttp(len: number): boolean {
+    const mem = memory();
+    let v = Math.max(this.#protoAt, this.#pos);
+    const end = this.#pos + len;
+    for (; v < end && this.#protoMatched < HTTP_NAME.length; v++) {
+      const b = mem[v - this.#virt];
+      if (this.#protoMatched === 0 && b === 0x20) continue;
+      if (this.#protoMatched === 0 && (b === 0x0d || b === 0x0a)) break;
+      if (b !== HTTP_NAME[this.#protoMatched]) return false;
+      this.#protoMatched++;
+    }
+    this.#protoAt = this.#protoMatched === HTTP_NAME.length || v < end ? -1 : v;
+    return true;
   }
 
   #run(w: LlhttpExports, base: number, len: number, chunk: Uint8Array, chunkBase: number): number {
@@ -557,6 +604,7 @@ export class RequestParser {
     this.error = null;
     this.#upgradeAccepted = false;
     this.#gapFrom = -1;
+    this.#protoAt = -1;
     this.upgradeAsked = false;
   }
 

@@ -1,4 +1,4 @@
-// Chunk extensions and chunk-size lines are bounded (core/parser/llhttp.ts MAX_CHUNK_FRAMING):
+// Request framing the parser binding checks beyond llhttp. Chunk extensions and chunk-size lines are bounded (core/parser/llhttp.ts MAX_CHUNK_FRAMING):
 // what a client sends between two pieces of body data is at most 16 KiB, past it 413 and a
 // closed connection, as Node answers past 16 KiB of extensions (CVE-2024-22019). Memory
 // transport, clock pinned, exact bytes; each message replayed whole, byte by byte, and cut at
@@ -94,5 +94,26 @@ test("a Content-Length body of any size is not framing", async () => {
   for (let i = 0; i < message.length; i += 1000) reads.push(message.slice(i, i + 1000));
   for (const pieces of [[message], reads]) {
     assert.equal((await exchange(count, pieces)).text, ok(String(body.length)));
+  }
+});
+
+test("request lines of other protocols llhttp knows (RTSP, ICE) get 400 and a close, whole or split anywhere", async () => {
+  const canned = "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n";
+  const hello = (_req: IncomingMessage, res: ServerResponse) => res.end("served");
+  for (const line of ["OPTIONS /x RTSP/1.0", "SOURCE /x ICE/1.0", "GET /x RTSP/1.0"]) {
+    const message = `${line}\r\nHost: a\r\n\r\n`;
+    const all = [[message], message.split("")];
+    for (let i = 1; i < message.length; i++) all.push([message.slice(0, i), message.slice(i)]);
+    for (const pieces of all) {
+      const out = await exchange(hello, pieces);
+      assert.equal(out.text, canned, `${line} in ${pieces.length} pieces`);
+      assert.equal(out.ended, true);
+    }
+  }
+  // HTTP itself, split in the same places, is still served.
+  const message = "GET /x HTTP/1.1\r\nHost: a\r\n\r\n";
+  for (let i = 1; i < message.length; i++) {
+    const out = await exchange(hello, [message.slice(0, i), message.slice(i)]);
+    assert.ok(out.text.endsWith("\r\n\r\nserved"), `cut at ${i}: ${out.text}`);
   }
 });
