@@ -40,6 +40,12 @@
  *   one), throws synchronously on a busy port with `code: "EADDRINUSE"`, and the listener's
  *   `hostname` echoes the argument (`"localhost"`), while its undocumented `getsockname(obj)`
  *   fills `{ address, family, port }` as bound.
+ * - `Bun.listen({ unix })` binds a unix socket: `EADDRINUSE` when the file exists (a live
+ *   socket, a stale one or a plain file, as Node), the file removed by `stop()`; its sockets'
+ *   `remoteAddress`/`remotePort`/`localAddress`/`localPort` are `undefined`, as Node's.
+ *   `ipv6Only` and `reusePort` work although bun-types declares them for `connect` only;
+ *   `backlog` is accepted and ignored (the queue stays 512: `ss -ltn`), and `fd` fails
+ *   ("Failed to listen at"); the adapter refuses both.
  *
  * @module
  */
@@ -53,7 +59,8 @@ import type {
   TcpHandle,
   Transport,
 } from "../core/transport.ts";
-import { asError, familyOf, NO_SINK, rethrowLater } from "./_shared.ts";
+import { unavailableOption } from "../core/errors.ts";
+import { asError, checkExclusive, chmodAll, familyOf, NO_SINK, rethrowLater } from "./_shared.ts";
 
 // ---- The slice of the Bun API this adapter uses (Bun 1.x) ----
 
@@ -70,11 +77,12 @@ interface BunSocket<Data> {
   setKeepAlive?(enable?: boolean, initialDelay?: number): boolean;
   ref(): void;
   unref(): void;
-  readonly remoteAddress: string;
-  readonly remotePort: number;
+  // undefined on a unix socket.
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
   readonly remoteFamily?: string;
-  readonly localAddress: string;
-  readonly localPort: number;
+  readonly localAddress: string | undefined;
+  readonly localPort: number | undefined;
 }
 
 interface BunSocketHandler<Data> {
@@ -88,8 +96,10 @@ interface BunSocketHandler<Data> {
 }
 
 interface BunTCPListener {
-  readonly hostname: string;
+  /** undefined on a unix socket listener (which has `unix` instead). */
+  readonly hostname: string | undefined;
   readonly port: number;
+  readonly unix?: string;
   stop(closeActiveConnections?: boolean): void;
   ref(): void;
   unref(): void;
@@ -97,10 +107,11 @@ interface BunTCPListener {
   getsockname?(out: { address?: string; family?: string; port?: number }): void;
 }
 
+/** Where `Bun.listen` binds: a TCP address, or a unix socket's path. */
+type BunBindOptions = { hostname: string; port: number; ipv6Only?: boolean; reusePort?: boolean } | { unix: string };
+
 declare const Bun: {
-  listen<Data>(options: {
-    hostname: string;
-    port: number;
+  listen<Data>(options: BunBindOptions & {
     allowHalfOpen?: boolean;
     data?: Data;
     socket: BunSocketHandler<Data>;
@@ -145,11 +156,11 @@ class BunTcpHandle implements TcpHandle {
   readonly encrypted = false;
   // Snapshotted at open: read lazily they would be lost after close (module notes), and the
   // strings cost nothing extra, as Bun keeps the ones it handed out on the socket anyway.
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly remoteFamily: string;
-  readonly localAddress: string;
-  readonly localPort: number;
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+  readonly remoteFamily: string | undefined;
+  readonly localAddress: string | undefined;
+  readonly localPort: number | undefined;
 
   sink: ConnectionSink = NO_SINK;
 
@@ -175,7 +186,8 @@ class BunTcpHandle implements TcpHandle {
   constructor(private readonly socket: BunSocket<BunTcpHandle | undefined>) {
     this.remoteAddress = socket.remoteAddress;
     this.remotePort = socket.remotePort;
-    this.remoteFamily = socket.remoteFamily ?? familyOf(socket.remoteAddress);
+    const remote = socket.remoteAddress;
+    this.remoteFamily = socket.remoteFamily ?? (remote === undefined ? undefined : familyOf(remote));
     this.localAddress = socket.localAddress;
     this.localPort = socket.localPort;
   }
@@ -397,11 +409,10 @@ class BunTcpHandle implements TcpHandle {
 
 type Slot = BunTcpHandle | undefined;
 
-function bind(hostname: string, port: number, onConnection: OnConnection): BunTCPListener {
+function bind(where: BunBindOptions, onConnection: OnConnection): BunTCPListener {
   try {
     return Bun.listen<Slot>({
-      hostname,
-      port,
+      ...where,
       allowHalfOpen: true,
       data: undefined,
       socket: {
@@ -446,15 +457,29 @@ function bind(hostname: string, port: number, onConnection: OnConnection): BunTC
   }
 }
 
-function addressOf(l: BunTCPListener): AddressInfo {
+function addressOf(l: BunTCPListener): AddressInfo | string {
+  if (l.unix !== undefined) return l.unix;
   const out: { address?: string; family?: string; port?: number } = {};
   try {
     l.getsockname?.(out);
   } catch {
     // Not there: fall back to what the listener echoes.
   }
-  const address = out.address ?? l.hostname;
+  const address = out.address ?? l.hostname ?? "";
   return { address, family: out.family ?? familyOf(address), port: out.port ?? l.port };
+}
+
+/** Refuses what `Bun.listen` cannot do (Bun 1.4.5), before anything is bound. */
+function checkListenOptions(options: ListenOptions): void {
+  if (options.backlog !== undefined) {
+    throw unavailableOption("backlog", "Bun", "Bun.listen has no backlog option (its queue is always 512)");
+  }
+  if (options.fd !== undefined) throw unavailableOption("fd", "Bun", "Bun.listen cannot listen on a file descriptor");
+  if (options.handle !== undefined) {
+    throw unavailableOption("handle", "Bun", "Bun.listen cannot listen on another server's handle");
+  }
+  // Not Bun.listen's own `exclusive`: that one is about SO_REUSEADDR, not Node's cluster rule.
+  checkExclusive(options.exclusive, "Bun");
 }
 
 /**
@@ -465,8 +490,10 @@ function addressOf(l: BunTCPListener): AddressInfo {
  * once and queues the rest, returning `false` above 64 KiB queued; `onDrain()` follows when
  * Bun's `drain` has brought the queue back under. Without `options.host` it binds `::`
  * (dual-stack) and falls back to `0.0.0.0`, as Node does. `listen` rejects with Bun's error,
- * whose `code` is Node's (`"EADDRINUSE"` for a busy port). `options.backlog` is ignored (Bun
- * has no such option).
+ * whose `code` is Node's (`"EADDRINUSE"` for a busy port or an existing socket file).
+ * `options.path` binds a unix socket (`readableAll`/`writableAll` chmod it, as libuv does;
+ * closing removes the file); `ipv6Only` and `reusePort` are Bun's own; `backlog`, `fd` and
+ * `handle` are refused: Bun has no way to do them.
  *
  * @example
  * ```ts
@@ -484,16 +511,32 @@ export const bunTransport: Transport = {
   // Synchronous: Bun.listen binds (or throws) at once, so server.address() works right after
   // server.listen(), as on Node.
   listen(options: ListenOptions, onConnection: OnConnection): Listener {
-    const port = options.port ?? 0;
+    checkListenOptions(options);
     let listener: BunTCPListener;
-    if (options.host !== undefined) {
-      listener = bind(options.host, port, onConnection);
-    } else {
+    if (options.path !== undefined) {
+      listener = bind({ unix: options.path }, onConnection);
       try {
-        listener = bind("::", port, onConnection);
-      } catch {
-        // No IPv6 (as Node's net falls back): any failure on `::` retries on IPv4.
-        listener = bind("0.0.0.0", port, onConnection);
+        chmodAll(options.path, options.readableAll, options.writableAll);
+      } catch (e) {
+        listener.stop(true);
+        throw e;
+      }
+    } else {
+      const tcp = (hostname: string): BunBindOptions => ({
+        hostname,
+        port: options.port ?? 0,
+        ...(options.ipv6Only !== undefined ? { ipv6Only: options.ipv6Only } : {}),
+        ...(options.reusePort !== undefined ? { reusePort: options.reusePort } : {}),
+      });
+      if (options.host !== undefined) {
+        listener = bind(tcp(options.host), onConnection);
+      } else {
+        try {
+          listener = bind(tcp("::"), onConnection);
+        } catch {
+          // No IPv6 (as Node's net falls back): any failure on `::` retries on IPv4.
+          listener = bind(tcp("0.0.0.0"), onConnection);
+        }
       }
     }
     const address = addressOf(listener);

@@ -49,14 +49,17 @@ import type {
   TcpHandle,
   Transport,
 } from "../core/transport.ts";
-import { asError, familyOf, NO_SINK, rethrowLater } from "./_shared.ts";
+import { unavailableOption } from "../core/errors.ts";
+import { asError, checkExclusive, chmodAll, familyOf, NO_SINK, rethrowLater } from "./_shared.ts";
 
 // ---- The slice of the Deno namespace this adapter uses (Deno 2.x) ----
 
+/** A `NetAddr` (`tcp`) or a `UnixAddr` (`unix`: a path, `null` for an unnamed peer). */
 interface DenoNetAddr {
-  transport: "tcp" | "udp";
-  hostname: string;
-  port: number;
+  transport: "tcp" | "udp" | "unix";
+  hostname?: string;
+  port?: number;
+  path?: string | null;
 }
 
 interface DenoConn {
@@ -83,7 +86,13 @@ interface DenoListener {
 }
 
 declare const Deno: {
-  listen(options: { port: number; hostname?: string; transport?: "tcp" }): DenoListener;
+  listen(
+    options:
+      | { port: number; hostname?: string; transport?: "tcp"; tcpBacklog?: number; reusePort?: boolean }
+      | { transport: "unix"; path: string },
+  ): DenoListener;
+  /** Present only with `--unstable-net`: how the adapter tells whether `reusePort` is allowed. */
+  listenDatagram?: unknown;
 };
 
 // ---- Tunables ----
@@ -197,19 +206,21 @@ class DenoTcpHandle implements TcpHandle {
   get encrypted(): boolean {
     return false;
   }
-  get remoteAddress(): string {
+  // A unix socket's addresses have no hostname or port: all five are undefined, as Node's.
+  get remoteAddress(): string | undefined {
     return this.conn.remoteAddr.hostname;
   }
-  get remotePort(): number {
+  get remotePort(): number | undefined {
     return this.conn.remoteAddr.port;
   }
-  get remoteFamily(): string {
-    return familyOf(this.conn.remoteAddr.hostname);
+  get remoteFamily(): string | undefined {
+    const host = this.conn.remoteAddr.hostname;
+    return host === undefined ? undefined : familyOf(host);
   }
-  get localAddress(): string {
+  get localAddress(): string | undefined {
     return this.conn.localAddr.hostname;
   }
-  get localPort(): number {
+  get localPort(): number | undefined {
     return this.conn.localAddr.port;
   }
 
@@ -502,11 +513,67 @@ class DenoTcpHandle implements TcpHandle {
   }
 }
 
-function bind(hostname: string, port: number): DenoListener {
+function bind(hostname: string, options: ListenOptions): DenoListener {
   try {
-    return Deno.listen({ hostname, port, transport: "tcp" });
+    return Deno.listen({
+      hostname,
+      port: options.port ?? 0,
+      transport: "tcp",
+      ...(options.backlog !== undefined ? { tcpBacklog: options.backlog } : {}),
+      ...(options.reusePort ? { reusePort: true } : {}),
+    });
   } catch (e) {
     throw normaliseListenError(e);
+  }
+}
+
+/** Refuses what `Deno.listen` cannot do (Deno 2.9.6), before anything is bound. */
+function checkListenOptions(options: ListenOptions): void {
+  if (options.fd !== undefined) throw unavailableOption("fd", "Deno", "Deno.listen cannot listen on a file descriptor");
+  if (options.handle !== undefined) {
+    throw unavailableOption("handle", "Deno", "Deno.listen cannot listen on another server's handle");
+  }
+  // false is what Deno does anyway (a "::" listener is dual-stack).
+  if (options.ipv6Only) throw unavailableOption("ipv6Only", "Deno", "Deno.listen has no IPV6_V6ONLY option");
+  checkExclusive(options.exclusive, "Deno");
+  if (options.path !== undefined && options.backlog !== undefined) {
+    throw unavailableOption("backlog", "Deno", "Deno.listen takes no backlog for a unix socket");
+  }
+  // Without the flag, Deno.listen({ reusePort }) ends the process (exit code 70) instead of
+  // throwing; `Deno.listenDatagram` exists exactly when the flag is on.
+  if (options.reusePort && typeof Deno.listenDatagram !== "function") {
+    throw unavailableOption(
+      "reusePort",
+      "Deno",
+      "Deno.listen takes it only with --unstable-net (or \"unstable\": [\"net\"] in deno.json)",
+    );
+  }
+}
+
+/** Binds as `options` say: a unix socket, or TCP on the host (default `::`, then `0.0.0.0`). */
+function bindFor(options: ListenOptions): DenoListener {
+  checkListenOptions(options);
+  if (options.path !== undefined) {
+    let listener: DenoListener;
+    try {
+      listener = Deno.listen({ transport: "unix", path: options.path });
+    } catch (e) {
+      throw normaliseListenError(e);
+    }
+    try {
+      chmodAll(options.path, options.readableAll, options.writableAll);
+    } catch (e) {
+      listener.close();
+      throw e;
+    }
+    return listener;
+  }
+  if (options.host !== undefined) return bind(options.host, options);
+  try {
+    return bind("::", options);
+  } catch {
+    // No IPv6 (as Node's net falls back): any failure on `::` retries on IPv4.
+    return bind("0.0.0.0", options);
   }
 }
 
@@ -518,8 +585,11 @@ function bind(hostname: string, port: number): DenoListener {
  * `setNoDelay(true)`. A peer FIN becomes `onEnd()` with the connection still writable. Without
  * `options.host` it binds `::` (dual-stack) and falls back to `0.0.0.0`, as Node does, not
  * Deno's default `0.0.0.0`. `listen` rejects with Deno's error, whose `code` is Node's
- * (`"EADDRINUSE"` for a busy port). `options.backlog` is not supported by `Deno.listen` and is
- * ignored.
+ * (`"EADDRINUSE"` for a busy port or an existing socket file). `options.path` binds a unix
+ * socket (`readableAll`/`writableAll` chmod it, as libuv does; closing removes the file);
+ * `backlog` becomes `tcpBacklog` and `reusePort` is passed on (it needs `--unstable-net`).
+ * `ipv6Only`, `fd`, `handle` and a unix socket's `backlog` are refused: Deno has no way to
+ * do them.
  *
  * @example
  * ```ts
@@ -537,24 +607,12 @@ export const denoTransport: Transport = {
   // Synchronous: Deno.listen binds (or throws) at once, so server.address() works right
   // after server.listen(), as on Node.
   listen(options: ListenOptions, onConnection: OnConnection): Listener {
-    const port = options.port ?? 0;
-    let listener: DenoListener;
-    if (options.host !== undefined) {
-      listener = bind(options.host, port);
-    } else {
-      try {
-        listener = bind("::", port);
-      } catch {
-        // No IPv6 (as Node's net falls back): any failure on `::` retries on IPv4.
-        listener = bind("0.0.0.0", port);
-      }
-    }
+    const listener = bindFor(options);
     const addr = listener.addr;
-    const address: AddressInfo = {
-      address: addr.hostname,
-      family: familyOf(addr.hostname),
-      port: addr.port,
-    };
+    // Deno.UnixListener#close() removes the socket file, as Node's server.close() does.
+    const address: AddressInfo | string = addr.transport === "unix"
+      ? addr.path ?? options.path!
+      : { address: addr.hostname!, family: familyOf(addr.hostname!), port: addr.port! };
 
     let closed = false;
     const acceptLoop = (async () => {

@@ -13,6 +13,7 @@ import Koa from "koa";
 import Fastify from "fastify";
 import { createServer, type Server } from "../adapters/mod.ts";
 import { runtime } from "./_support/runtime.ts";
+import { portOf } from "./_support/address.ts";
 
 /** 256 KiB in 64 chunks: more than any high-water mark on the way, so backpressure is used. */
 function bigStream(): Readable {
@@ -24,7 +25,7 @@ function bigStream(): Readable {
 function listen(server: Server): Promise<string> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${server.address()!.port}`));
+    server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${portOf(server)}`));
   });
 }
 
@@ -240,7 +241,7 @@ test(`[${runtime}] express: express.static and res.sendFile stream a file from d
 
 test(`[${runtime}] fastify: listen() went through the anyhttp server`, () => {
   assert.ok(fastifyServer);
-  assert.equal(origins.fastify, `http://127.0.0.1:${fastifyServer!.address()!.port}`);
+  assert.equal(origins.fastify, `http://127.0.0.1:${portOf(fastifyServer!)}`);
 });
 
 test(`[${runtime}] fastify: a body over bodyLimit gets 413`, async () => {
