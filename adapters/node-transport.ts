@@ -29,6 +29,7 @@
  */
 
 import * as net from "node:net";
+import * as tls from "node:tls";
 import type {
   AddressInfo,
   ConnectionSink,
@@ -36,6 +37,7 @@ import type {
   ListenOptions,
   OnConnection,
   TcpHandle,
+  TlsSession,
   Transport,
 } from "../core/transport.ts";
 import { unavailableOption } from "../core/errors.ts";
@@ -58,9 +60,13 @@ class NodeTcpHandle implements TcpHandle {
 
   constructor(private readonly socket: net.Socket) {}
 
-  // A getter, not a field: one field less in every connection's handle.
+  // Getters, not fields: fewer fields in every connection's handle. A TLSSocket (from
+  // node:tls) says `encrypted`, and is itself the session record the core reads.
   get encrypted(): boolean {
-    return false;
+    return (this.socket as tls.TLSSocket).encrypted === true;
+  }
+  get tls(): TlsSession | undefined {
+    return (this.socket as tls.TLSSocket).encrypted === true ? (this.socket as unknown as TlsSession) : undefined;
   }
   get remoteAddress(): string | undefined {
     return this.socket.remoteAddress;
@@ -279,56 +285,88 @@ function netListenOptions(options: ListenOptions): net.ListenOptions | net.Serve
  * await listener.close();
  * ```
  */
-export const nodeTransport: Transport = {
-  listen(options: ListenOptions, onConnection: OnConnection): Listener | Promise<Listener> {
-    checkListenOptions(options);
-    const server = net.createServer({ allowHalfOpen: true, noDelay: true });
+export const nodeTransport: Transport = createNodeTransport();
+
+/**
+ * A {@link Transport} on `node:net`, or, given `tlsOptions`, on `node:tls` (what
+ * `https.createServer` takes for TLS: `key`, `cert`, `ca`, `pfx`, `SNICallback`, ...): each
+ * connection reaches the core after its handshake (`'secureConnection'`), its handle
+ * `encrypted`, with the `TLSSocket` as its {@link TlsSession}. Node checks the options at once.
+ *
+ * @example
+ * ```ts
+ * import { createNodeTransport } from "./adapters/node-transport.ts";
+ * const plain = createNodeTransport(); // the same as nodeTransport
+ * console.log(typeof plain.listen); // function
+ * ```
+ */
+export function createNodeTransport(tlsOptions?: tls.TlsOptions): Transport {
+  // A secure context made now, so a bad key or certificate throws at createServer, as Node.
+  if (tlsOptions !== undefined) tls.createSecureContext(tlsOptions);
+  return {
+    listen: (options, onConnection) => listen(options, onConnection, tlsOptions),
+  };
+}
+
+function listen(
+  options: ListenOptions,
+  onConnection: OnConnection,
+  tlsOptions: tls.TlsOptions | undefined,
+): Listener | Promise<Listener> {
+  checkListenOptions(options);
+  let server: net.Server;
+  if (tlsOptions === undefined) {
+    server = net.createServer({ allowHalfOpen: true, noDelay: true });
     server.on("connection", (socket: net.Socket) => wire(socket, onConnection));
-    let listener: Listener | undefined;
-    const bound = (): Listener => {
-      // After listening, a net.Server only emits 'error' for a failed accept (EMFILE and
-      // the like); Node keeps listening afterwards. Without a listener that would crash the
-      // process, so it is dropped here: the server goes on accepting.
-      server.on("error", () => {});
-      let closed = false;
-      return (listener ??= {
-        address: toAddress(server.address(), options),
-        close(): Promise<void> {
-          if (!closed) {
-            closed = true;
-            // Closes the listening socket now; net's 'close' event (and close()'s callback)
-            // would wait for every established connection, which this contract leaves alone.
-            server.close();
-          }
-          return Promise.resolve();
-        },
-        ref: () => void server.ref(),
-        unref: () => void server.unref(),
-      });
-    };
-    const pending = new Promise<Listener>((resolve, reject) => {
-      const onError = (err: Error): void => {
-        server.off("listening", onListening);
-        reject(err);
-      };
-      const onListening = (): void => {
-        server.off("error", onError);
-        resolve(bound());
-      };
-      server.once("error", onError);
-      server.once("listening", onListening);
+  } else {
+    server = tls.createServer({ ...tlsOptions, allowHalfOpen: true, noDelay: true } as tls.TlsOptions);
+    server.on("secureConnection", (socket: tls.TLSSocket) => wire(socket, onConnection));
+  }
+  let listener: Listener | undefined;
+  const bound = (): Listener => {
+    // After listening, a net.Server only emits 'error' for a failed accept (EMFILE and
+    // the like); Node keeps listening afterwards. Without a listener that would crash the
+    // process, so it is dropped here: the server goes on accepting.
+    server.on("error", () => {});
+    let closed = false;
+    return (listener ??= {
+      address: toAddress(server.address(), options),
+      close(): Promise<void> {
+        if (!closed) {
+          closed = true;
+          // Closes the listening socket now; net's 'close' event (and close()'s callback)
+          // would wait for every established connection, which this contract leaves alone.
+          server.close();
+        }
+        return Promise.resolve();
+      },
+      ref: () => void server.ref(),
+      unref: () => void server.unref(),
     });
-    server.listen(netListenOptions(options));
-    // Node 20.20.2: for an IP address (or no host), a unix socket path, an fd or a handle the
-    // bind happens inside listen(), so the address is known now; a bind error (EADDRINUSE)
-    // leaves it null and arrives as 'error' on the next tick. A hostname needs a DNS lookup
-    // first: then we wait.
-    // `listening`, not `address()`: for a unix socket address() gives the path even when the
-    // bind failed.
-    if (server.listening) {
-      pending.catch(() => {});
-      return bound();
-    }
-    return pending;
-  },
-};
+  };
+  const pending = new Promise<Listener>((resolve, reject) => {
+    const onError = (err: Error): void => {
+      server.off("listening", onListening);
+      reject(err);
+    };
+    const onListening = (): void => {
+      server.off("error", onError);
+      resolve(bound());
+    };
+    server.once("error", onError);
+    server.once("listening", onListening);
+  });
+  server.listen(netListenOptions(options));
+  // Node 20.20.2: for an IP address (or no host), a unix socket path, an fd or a handle the
+  // bind happens inside listen(), so the address is known now; a bind error (EADDRINUSE)
+  // leaves it null and arrives as 'error' on the next tick. A hostname needs a DNS lookup
+  // first: then we wait.
+  // `listening`, not `address()`: for a unix socket address() gives the path even when the
+  // bind failed.
+  if (server.listening) {
+    pending.catch(() => {});
+    return bound();
+  }
+  return pending;
+}
+

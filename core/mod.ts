@@ -25,7 +25,7 @@ export {
   type PipeTarget,
 } from "./incoming-message.ts";
 export { type ResponseOwner, ServerResponse, shareOutgoingHeaders, type WriteCallback } from "./server-response.ts";
-export { type HandOff, type HandOffSocket, Socket, type SocketHooks } from "./socket.ts";
+export { type HandOff, type HandOffSocket, Socket, type SocketHooks, TlsSocket } from "./socket.ts";
 export { cannedResponse, Connection, type ConnectionHost, DRAIN_LIMIT } from "./connection.ts";
 export { LocalProtocolError, RemoteProtocolError, unavailableOption } from "./errors.ts";
 export { EventEmitter, type Listener as EmitterListener } from "./_events.ts";
