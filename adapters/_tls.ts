@@ -13,16 +13,27 @@ export type Pem = string | Uint8Array | Array<string | Uint8Array | { pem: strin
 
 /** The TLS options of an https server that anyhttp reads (node:tls's names). */
 export interface TlsServerOptions {
+  /** The private key(s) in PEM. */
   key?: Pem;
+  /** The certificate chain(s) in PEM. */
   cert?: Pem;
+  /** CA certificates that client certificates must chain to (with `requestCert`). */
   ca?: Pem;
+  /** Decrypts an encrypted `key` (or `pfx`). */
   passphrase?: string;
+  /** Key and certificate as PKCS#12 (Node only). */
   pfx?: unknown;
+  /** Ask the client for a certificate. */
   requestCert?: boolean;
+  /** With `requestCert`: refuse a client whose certificate is missing or untrusted (default true). */
   rejectUnauthorized?: boolean;
+  /** Protocols offered by ALPN, as names or in wire format. Default `["http/1.1"]`. */
   ALPNProtocols?: string[] | Uint8Array;
+  /** Picks a secure context per SNI name (Node only). */
   SNICallback?: unknown;
+  /** Milliseconds allowed for the handshake before the connection is closed (120 000, as Node). */
   handshakeTimeout?: number;
+  /** Any other node:tls option (done on Node, refused by name on Deno and Bun). */
   [option: string]: unknown;
 }
 

@@ -45,6 +45,8 @@ import {
 } from "./_http.ts";
 import { shareNodeHeaders } from "./_node-http.ts";
 import { splitTlsOptions, type TlsServerOptions } from "./_tls.ts";
+
+export type { Pem, TlsServerOptions } from "./_tls.ts";
 import { createBunTransport } from "./bun-transport.ts";
 import { createDenoTransport } from "./deno-transport.ts";
 import { createNodeTransport } from "./node-transport.ts";
