@@ -10,7 +10,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as https from "node:https";
 import * as net from "node:net";
 import * as tls from "node:tls";
@@ -182,7 +183,7 @@ test(`[${runtime}] curl --cacert gets the exact bytes`, { skip: !hasCurl }, asyn
       child.stdout.setEncoding("latin1");
       child.stdout.on("data", (d: string) => (o += d));
       child.stderr.on("data", (d) => (e += d));
-      child.on("exit", (code) => (code === 0 ? resolve(o) : reject(new Error(`curl exited ${code}: ${e}`))));
+      child.on("close", (code) => (code === 0 ? resolve(o) : reject(new Error(`curl exited ${code}: ${e}`))));
     });
     const body = "/curl encrypted=true authorized=false alpn=http/1.1 peer=none";
     assert.equal(
@@ -299,6 +300,22 @@ test(`[${runtime}] a client that never finishes the handshake is closed after ha
     const took = Date.now() - started;
     assert.equal(text.startsWith("HTTP/"), false, "no HTTP answer before a handshake");
     assert.ok(took < 5_000, `closed after ${took} ms`);
+  } finally {
+    await close(server);
+  }
+});
+
+test(`[${runtime}] https serves a unix socket where the runtime can`, async () => {
+  const sock = `${mkdtempSync(`${tmpdir()}/anyhttp-`)}/tls.sock`;
+  const server = createServer({ key: KEY, cert: CERT }, (req, res) => res.end(describe(req)));
+  if (runtime === "deno") {
+    assert.throws(() => server.listen(sock), isUnavailable("path"));
+    return;
+  }
+  await new Promise<void>((r) => server.listen(sock, () => r()));
+  try {
+    assert.equal(server.address(), sock);
+    assert.equal(await httpsGet(0, { socketPath: sock }), "200 /node encrypted=true authorized=false alpn=false peer=none");
   } finally {
     await close(server);
   }

@@ -178,7 +178,7 @@ function curlOut(args: string[]): Promise<string> {
     child.stdout.on("data", (d: string) => (out += d));
     child.stderr.on("data", (d) => (err += d));
     child.on("error", reject);
-    child.on("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`curl exited ${code}: ${err}`))));
+    child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`curl exited ${code}: ${err}`))));
   });
 }
 
