@@ -12,6 +12,7 @@ export const entry: Record<string, string> = {
   node: "adapters/node.ts",
   deno: "adapters/deno.ts",
   bun: "adapters/bun.ts",
+  https: "adapters/https.ts",
 };
 
 // undici's generated wasm modules decode their base64 with Node's Buffer, which an ESM bundle

@@ -96,10 +96,7 @@ export type AnyhttpServerProperties = Pick<
 export interface Server<
   Request extends RequestClass = IncomingMessageClass,
   Response extends ResponseClass<Request> = ServerResponseClass,
-> extends http.Server<Request, Response>, AnyhttpServerProperties {
-  /** Where the server listens, or `null` when not listening (never a pipe name: no pipes here). */
-  address(): net.AddressInfo | null;
-}
+> extends http.Server<Request, Response>, AnyhttpServerProperties {}
 
 /** The server class: constructed as node:http's `Server` is. */
 export interface ServerConstructor {

@@ -1,9 +1,12 @@
 /**
  * Small pieces every transport adapter needs: address families, error normalising, the
- * placeholder sink, and rethrowing a bug above the transport as uncaught. Bytes only.
+ * placeholder sink, rethrowing a bug above the transport as uncaught, and the listen options
+ * done the same way on each runtime. Bytes only.
  *
  * @module
  */
+import { chmodSync, statSync } from "node:fs";
+import { unavailableOption } from "../core/errors.ts";
 import type { ConnectionSink } from "../core/transport.ts";
 
 /** `"IPv6"` for an address with a colon, else `"IPv4"` (Deno and Bun give no family). */
@@ -34,3 +37,26 @@ export const NO_SINK: ConnectionSink = {
   onDrain() {},
   onClose() {},
 };
+
+/**
+ * `readableAll` / `writableAll` on a unix socket just bound: add the read and/or write bits for
+ * owner, group and others to the file's mode, as libuv's `uv_pipe_chmod` does for Node.
+ */
+export function chmodAll(path: string, readable: boolean | undefined, writable: boolean | undefined): void {
+  const bits = (readable ? 0o444 : 0) | (writable ? 0o222 : 0);
+  if (bits === 0) return;
+  chmodSync(path, (statSync(path).mode & 0o7777) | bits);
+}
+
+/**
+ * `exclusive` on a runtime whose listener is never shared: every listen binds its own socket,
+ * which is what Node does with `exclusive: true`, and with `false` outside a cluster worker.
+ * Only `false` inside a worker (`NODE_UNIQUE_ID` set, Node's own test) asks for a shared
+ * handle, which these runtimes' listeners cannot give.
+ */
+export function checkExclusive(exclusive: boolean | undefined, runtime: string): void {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  if (exclusive === false && env?.["NODE_UNIQUE_ID"] !== undefined) {
+    throw unavailableOption("exclusive", runtime, "a cluster worker cannot share the primary's listener here");
+  }
+}

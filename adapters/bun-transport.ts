@@ -40,6 +40,12 @@
  *   one), throws synchronously on a busy port with `code: "EADDRINUSE"`, and the listener's
  *   `hostname` echoes the argument (`"localhost"`), while its undocumented `getsockname(obj)`
  *   fills `{ address, family, port }` as bound.
+ * - `Bun.listen({ unix })` binds a unix socket: `EADDRINUSE` when the file exists (a live
+ *   socket, a stale one or a plain file, as Node), the file removed by `stop()`; its sockets'
+ *   `remoteAddress`/`remotePort`/`localAddress`/`localPort` are `undefined`, as Node's.
+ *   `ipv6Only` and `reusePort` work although bun-types declares them for `connect` only;
+ *   `backlog` is accepted and ignored (the queue stays 512: `ss -ltn`), and `fd` fails
+ *   ("Failed to listen at"); the adapter refuses both.
  *
  * @module
  */
@@ -51,9 +57,12 @@ import type {
   ListenOptions,
   OnConnection,
   TcpHandle,
+  TlsSession,
   Transport,
 } from "../core/transport.ts";
-import { asError, familyOf, NO_SINK, rethrowLater } from "./_shared.ts";
+import { unavailableOption } from "../core/errors.ts";
+import { alpnWire, HANDSHAKE_TIMEOUT, refuseTlsOptions, type TlsServerOptions } from "./_tls.ts";
+import { asError, checkExclusive, chmodAll, familyOf, NO_SINK, rethrowLater } from "./_shared.ts";
 
 // ---- The slice of the Bun API this adapter uses (Bun 1.x) ----
 
@@ -68,17 +77,26 @@ interface BunSocket<Data> {
   resume?(): void;
   setNoDelay?(noDelay?: boolean): boolean;
   setKeepAlive?(enable?: boolean, initialDelay?: number): boolean;
+  // TLS sockets only.
+  readonly authorized?: boolean;
+  readonly alpnProtocol?: string | false | null;
+  getPeerCertificate?(detailed?: boolean): object | null | undefined;
+  getTLSVersion?(): string | null;
+  getCipher?(): object | null;
   ref(): void;
   unref(): void;
-  readonly remoteAddress: string;
-  readonly remotePort: number;
+  // undefined on a unix socket.
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
   readonly remoteFamily?: string;
-  readonly localAddress: string;
-  readonly localPort: number;
+  readonly localAddress: string | undefined;
+  readonly localPort: number | undefined;
 }
 
 interface BunSocketHandler<Data> {
   open?(socket: BunSocket<Data>): void;
+  /** TLS: the handshake ended (`error`: why the peer's certificate is not trusted). */
+  handshake?(socket: BunSocket<Data>, success: boolean, error: Error | null): void;
   data?(socket: BunSocket<Data>, data: Uint8Array): void;
   drain?(socket: BunSocket<Data>): void;
   close?(socket: BunSocket<Data>, error?: Error): void;
@@ -88,8 +106,10 @@ interface BunSocketHandler<Data> {
 }
 
 interface BunTCPListener {
-  readonly hostname: string;
+  /** undefined on a unix socket listener (which has `unix` instead). */
+  readonly hostname: string | undefined;
   readonly port: number;
+  readonly unix?: string;
   stop(closeActiveConnections?: boolean): void;
   ref(): void;
   unref(): void;
@@ -97,10 +117,23 @@ interface BunTCPListener {
   getsockname?(out: { address?: string; family?: string; port?: number }): void;
 }
 
+/** Where `Bun.listen` binds: a TCP address, or a unix socket's path. */
+type BunBindOptions = { hostname: string; port: number; ipv6Only?: boolean; reusePort?: boolean } | { unix: string };
+
+/** `Bun.listen`'s `tls` (Bun.TLSOptions), as made by {@link bunTlsOptions}. */
+interface BunTls {
+  key?: unknown;
+  cert?: unknown;
+  ca?: unknown;
+  passphrase?: string;
+  requestCert?: boolean;
+  rejectUnauthorized?: boolean;
+  ALPNProtocols: ArrayBuffer;
+}
+
 declare const Bun: {
-  listen<Data>(options: {
-    hostname: string;
-    port: number;
+  listen<Data>(options: BunBindOptions & {
+    tls?: BunTls;
     allowHalfOpen?: boolean;
     data?: Data;
     socket: BunSocketHandler<Data>;
@@ -142,14 +175,18 @@ function normaliseListenError(e: unknown): Error {
 
 /** One Bun socket seen as a {@link TcpHandle}; also the socket's `data` slot. */
 class BunTcpHandle implements TcpHandle {
-  readonly encrypted = false;
+  readonly encrypted: boolean;
+  /** The TLS session (TLS sockets), read from the socket when asked. */
+  readonly tls: TlsSession | undefined;
+  /** TLS: the handshake timer, until the handshake is done. */
+  handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   // Snapshotted at open: read lazily they would be lost after close (module notes), and the
   // strings cost nothing extra, as Bun keeps the ones it handed out on the socket anyway.
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly remoteFamily: string;
-  readonly localAddress: string;
-  readonly localPort: number;
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+  readonly remoteFamily: string | undefined;
+  readonly localAddress: string | undefined;
+  readonly localPort: number | undefined;
 
   sink: ConnectionSink = NO_SINK;
 
@@ -174,10 +211,13 @@ class BunTcpHandle implements TcpHandle {
   /** Error passed to our own destroy(err), reported by the `close` handler. */
   private destroyError: Error | undefined;
 
-  constructor(private readonly socket: BunSocket<BunTcpHandle | undefined>) {
+  constructor(private readonly socket: BunSocket<BunTcpHandle | undefined>, tls = false) {
+    this.encrypted = tls;
+    this.tls = tls ? bunSession(socket) : undefined;
     this.remoteAddress = socket.remoteAddress;
     this.remotePort = socket.remotePort;
-    this.remoteFamily = socket.remoteFamily ?? familyOf(socket.remoteAddress);
+    const remote = socket.remoteAddress;
+    this.remoteFamily = socket.remoteFamily ?? (remote === undefined ? undefined : familyOf(remote));
     this.localAddress = socket.localAddress;
     this.localPort = socket.localPort;
   }
@@ -403,11 +443,73 @@ class BunTcpHandle implements TcpHandle {
 
 type Slot = BunTcpHandle | undefined;
 
-function bind(hostname: string, port: number, onConnection: OnConnection): BunTCPListener {
+/** node:tls's view of a Bun TLS socket (Bun 1.4.5 has these members on it). */
+function bunSession(socket: BunSocket<unknown>): TlsSession {
+  let authorizationError: Error | null = null;
+  return {
+    get authorized() {
+      return socket.authorized === true;
+    },
+    get authorizationError() {
+      return authorizationError;
+    },
+    set authorizationError(e: Error | null) {
+      authorizationError = e;
+    },
+    get alpnProtocol() {
+      return socket.alpnProtocol ?? false;
+    },
+    // Bun 1.4.5 throws "Expected abbreviated to be a boolean" for an explicit undefined; its
+    // node:tls passes the argument only when given, as here.
+    getPeerCertificate: (detailed?: boolean) =>
+      (detailed === undefined ? socket.getPeerCertificate?.() : socket.getPeerCertificate?.(detailed)) ?? {},
+    getProtocol: () => socket.getTLSVersion?.() ?? null,
+    getCipher: () => socket.getCipher?.() ?? null,
+  } as TlsSession;
+}
+
+/**
+ * node:tls server options as `Bun.listen`'s `tls` takes them, refusing by name what Bun 1.4.5
+ * cannot do (`pfx`, `SNICallback`) and every setting not wired here.
+ */
+function bunTlsOptions(tls: TlsServerOptions): { tls: BunTls; handshakeTimeout: number } {
+  refuseTlsOptions(tls, "Bun", ["key", "cert", "ca", "passphrase", "requestCert", "rejectUnauthorized", "ALPNProtocols", "handshakeTimeout"], {
+    pfx: "Bun.listen takes PEM key and cert only",
+    SNICallback: "Bun.listen picks a certificate by server name from a list, not by a callback",
+  });
+  const { key, cert, ca, passphrase, requestCert, rejectUnauthorized } = tls;
+  const out: BunTls = { ALPNProtocols: alpnWire(tls.ALPNProtocols ?? []) };
+  if (key !== undefined) out.key = key;
+  if (cert !== undefined) out.cert = cert;
+  if (ca !== undefined) out.ca = ca;
+  if (passphrase !== undefined) out.passphrase = passphrase;
+  if (requestCert !== undefined) out.requestCert = requestCert;
+  // Bun's default is Node's (true), but only with requestCert does it do anything, as in Node.
+  if (rejectUnauthorized !== undefined) out.rejectUnauthorized = rejectUnauthorized;
+  return { tls: out, handshakeTimeout: tls.handshakeTimeout ?? HANDSHAKE_TIMEOUT };
+}
+
+function connect(handle: BunTcpHandle, onConnection: OnConnection): void {
+  let sink: ConnectionSink;
+  try {
+    sink = onConnection(handle);
+  } catch (err) {
+    handle.destroy(asError(err));
+    rethrowLater(err);
+    return;
+  }
+  handle.sink = sink;
+}
+
+function bind(
+  where: BunBindOptions,
+  onConnection: OnConnection,
+  tls: { tls: BunTls; handshakeTimeout: number } | undefined,
+): BunTCPListener {
   try {
     return Bun.listen<Slot>({
-      hostname,
-      port,
+      ...where,
+      ...(tls !== undefined ? { tls: tls.tls } : {}),
       allowHalfOpen: true,
       data: undefined,
       socket: {
@@ -415,18 +517,25 @@ function bind(hostname: string, port: number, onConnection: OnConnection): BunTC
         // calls chunk.toString() and other Buffer methods.
         binaryType: "buffer",
         open(socket) {
-          const handle = new BunTcpHandle(socket);
+          const handle = new BunTcpHandle(socket, tls !== undefined);
           socket.data = handle;
           socket.setNoDelay?.(true);
-          let sink: ConnectionSink;
-          try {
-            sink = onConnection(handle);
-          } catch (err) {
-            handle.destroy(asError(err));
-            rethrowLater(err);
+          // TLS: `open` comes before the handshake; the core gets the connection once it is
+          // done (`handshake` below), as node:tls's 'secureConnection'.
+          if (tls === undefined) connect(handle, onConnection);
+          else handle.handshakeTimer = setTimeout(() => handle.destroy(), tls.handshakeTimeout);
+        },
+        handshake(socket, success, error) {
+          const handle = socket.data;
+          if (handle === undefined) return;
+          clearTimeout(handle.handshakeTimer);
+          handle.handshakeTimer = undefined;
+          if (!success) {
+            handle.destroy();
             return;
           }
-          handle.sink = sink;
+          (handle.tls as { authorizationError: Error | null }).authorizationError = error;
+          connect(handle, onConnection);
         },
         data(socket, chunk) {
           socket.data?.handleData(chunk);
@@ -438,7 +547,9 @@ function bind(hostname: string, port: number, onConnection: OnConnection): BunTC
           socket.data?.handleDrain();
         },
         close(socket, error) {
-          socket.data?.handleClose(error);
+          const handle = socket.data;
+          if (handle?.handshakeTimer !== undefined) clearTimeout(handle.handshakeTimer);
+          handle?.handleClose(error);
         },
         error(socket, error) {
           // Bun calls this when a handler throws, or on a failed TLS session. The sink calls
@@ -452,15 +563,29 @@ function bind(hostname: string, port: number, onConnection: OnConnection): BunTC
   }
 }
 
-function addressOf(l: BunTCPListener): AddressInfo {
+function addressOf(l: BunTCPListener): AddressInfo | string {
+  if (l.unix !== undefined) return l.unix;
   const out: { address?: string; family?: string; port?: number } = {};
   try {
     l.getsockname?.(out);
   } catch {
     // Not there: fall back to what the listener echoes.
   }
-  const address = out.address ?? l.hostname;
+  const address = out.address ?? l.hostname ?? "";
   return { address, family: out.family ?? familyOf(address), port: out.port ?? l.port };
+}
+
+/** Refuses what `Bun.listen` cannot do (Bun 1.4.5), before anything is bound. */
+function checkListenOptions(options: ListenOptions): void {
+  if (options.backlog !== undefined) {
+    throw unavailableOption("backlog", "Bun", "Bun.listen has no backlog option (its queue is always 512)");
+  }
+  if (options.fd !== undefined) throw unavailableOption("fd", "Bun", "Bun.listen cannot listen on a file descriptor");
+  if (options.handle !== undefined) {
+    throw unavailableOption("handle", "Bun", "Bun.listen cannot listen on another server's handle");
+  }
+  // Not Bun.listen's own `exclusive`: that one is about SO_REUSEADDR, not Node's cluster rule.
+  checkExclusive(options.exclusive, "Bun");
 }
 
 /**
@@ -471,8 +596,10 @@ function addressOf(l: BunTCPListener): AddressInfo {
  * once and queues the rest, returning `false` above 64 KiB queued; `onDrain()` follows when
  * Bun's `drain` has brought the queue back under. Without `options.host` it binds `::`
  * (dual-stack) and falls back to `0.0.0.0`, as Node does. `listen` rejects with Bun's error,
- * whose `code` is Node's (`"EADDRINUSE"` for a busy port). `options.backlog` is ignored (Bun
- * has no such option).
+ * whose `code` is Node's (`"EADDRINUSE"` for a busy port or an existing socket file).
+ * `options.path` binds a unix socket (`readableAll`/`writableAll` chmod it, as libuv does;
+ * closing removes the file); `ipv6Only` and `reusePort` are Bun's own; `backlog`, `fd` and
+ * `handle` are refused: Bun has no way to do them.
  *
  * @example
  * ```ts
@@ -486,40 +613,79 @@ function addressOf(l: BunTCPListener): AddressInfo {
  * await listener.close();
  * ```
  */
-export const bunTransport: Transport = {
-  // Synchronous: Bun.listen binds (or throws) at once, so server.address() works right after
-  // server.listen(), as on Node.
-  listen(options: ListenOptions, onConnection: OnConnection): Listener {
-    const port = options.port ?? 0;
-    let listener: BunTCPListener;
+export const bunTransport: Transport = createBunTransport();
+
+/**
+ * A {@link Transport} on `Bun.listen`, or, given node:tls server options, on
+ * `Bun.listen({ tls })`: each connection reaches the core after its handshake (closed if it has
+ * not finished within `handshakeTimeout`, 120 s as Node's), its handle `encrypted`, with the
+ * peer certificate, `authorized`, ALPN result, protocol and cipher from Bun's socket. Options
+ * Bun cannot do throw here, by name.
+ *
+ * @example
+ * ```ts
+ * import { createBunTransport } from "./adapters/bun-transport.ts";
+ * const plain = createBunTransport(); // the same as bunTransport
+ * console.log(typeof plain.listen); // function
+ * ```
+ */
+export function createBunTransport(tlsOptions?: TlsServerOptions): Transport {
+  const tls = tlsOptions === undefined ? undefined : bunTlsOptions(tlsOptions);
+  return { listen: (options, onConnection) => listen(options, onConnection, tls) };
+}
+
+// Synchronous: Bun.listen binds (or throws) at once, so server.address() works right after
+// server.listen(), as on Node.
+function listen(
+  options: ListenOptions,
+  onConnection: OnConnection,
+  tls: { tls: BunTls; handshakeTimeout: number } | undefined,
+): Listener {
+  checkListenOptions(options);
+  let listener: BunTCPListener;
+  if (options.path !== undefined) {
+    listener = bind({ unix: options.path }, onConnection, tls);
+    try {
+      chmodAll(options.path, options.readableAll, options.writableAll);
+    } catch (e) {
+      listener.stop(true);
+      throw e;
+    }
+  } else {
+    const tcp = (hostname: string): BunBindOptions => ({
+      hostname,
+      port: options.port ?? 0,
+      ...(options.ipv6Only !== undefined ? { ipv6Only: options.ipv6Only } : {}),
+      ...(options.reusePort !== undefined ? { reusePort: options.reusePort } : {}),
+    });
     if (options.host !== undefined) {
-      listener = bind(options.host, port, onConnection);
+      listener = bind(tcp(options.host), onConnection, tls);
     } else {
       try {
-        listener = bind("::", port, onConnection);
+        listener = bind(tcp("::"), onConnection, tls);
       } catch {
         // No IPv6 (as Node's net falls back): any failure on `::` retries on IPv4.
-        listener = bind("0.0.0.0", port, onConnection);
+        listener = bind(tcp("0.0.0.0"), onConnection, tls);
       }
     }
-    const address = addressOf(listener);
-    let closed = false;
-    return {
-      address,
-      close(): Promise<void> {
-        if (!closed) {
-          closed = true;
-          // false: stop accepting, leave established connections alone.
-          listener.stop(false);
-        }
-        return Promise.resolve();
-      },
-      ref: () => {
-        if (!closed) listener.ref();
-      },
-      unref: () => {
-        if (!closed) listener.unref();
-      },
-    };
-  },
-};
+  }
+  const address = addressOf(listener);
+  let closed = false;
+  return {
+    address,
+    close(): Promise<void> {
+      if (!closed) {
+        closed = true;
+        // false: stop accepting, leave established connections alone.
+        listener.stop(false);
+      }
+      return Promise.resolve();
+    },
+    ref: () => {
+      if (!closed) listener.ref();
+    },
+    unref: () => {
+      if (!closed) listener.unref();
+    },
+  };
+}

@@ -47,16 +47,22 @@ import type {
   ListenOptions,
   OnConnection,
   TcpHandle,
+  TlsSession,
   Transport,
 } from "../core/transport.ts";
-import { asError, familyOf, NO_SINK, rethrowLater } from "./_shared.ts";
+import { createPrivateKey } from "node:crypto";
+import { unavailableOption } from "../core/errors.ts";
+import { alpnList, HANDSHAKE_TIMEOUT, pemText, refuseTlsOptions, type TlsServerOptions } from "./_tls.ts";
+import { asError, checkExclusive, chmodAll, familyOf, NO_SINK, rethrowLater } from "./_shared.ts";
 
 // ---- The slice of the Deno namespace this adapter uses (Deno 2.x) ----
 
+/** A `NetAddr` (`tcp`) or a `UnixAddr` (`unix`: a path, `null` for an unnamed peer). */
 interface DenoNetAddr {
-  transport: "tcp" | "udp";
-  hostname: string;
-  port: number;
+  transport: "tcp" | "udp" | "unix";
+  hostname?: string;
+  port?: number;
+  path?: string | null;
 }
 
 interface DenoConn {
@@ -68,6 +74,8 @@ interface DenoConn {
   write(p: Uint8Array): Promise<number>;
   closeWrite(): Promise<void>;
   close(): void;
+  /** A `Deno.TlsConn` only: runs the handshake (at most once). */
+  handshake?(): Promise<{ alpnProtocol: string | null }>;
   setNoDelay?(noDelay?: boolean): void;
   setKeepAlive?(keepAlive?: boolean): void;
   ref(): void;
@@ -83,7 +91,25 @@ interface DenoListener {
 }
 
 declare const Deno: {
-  listen(options: { port: number; hostname?: string; transport?: "tcp" }): DenoListener;
+  listen(
+    options:
+      | { port: number; hostname?: string; transport?: "tcp"; tcpBacklog?: number; reusePort?: boolean }
+      | { transport: "unix"; path: string },
+  ): DenoListener;
+  listenTls(
+    options: {
+      port: number;
+      hostname?: string;
+      transport?: "tcp";
+      tcpBacklog?: number;
+      reusePort?: boolean;
+      cert: string;
+      key: string;
+      alpnProtocols?: string[];
+    },
+  ): DenoListener;
+  /** Present only with `--unstable-net`: how the adapter tells whether `reusePort` is allowed. */
+  listenDatagram?: unknown;
 };
 
 // ---- Tunables ----
@@ -199,19 +225,21 @@ class DenoTcpHandle implements TcpHandle {
   get encrypted(): boolean {
     return false;
   }
-  get remoteAddress(): string {
+  // A unix socket's addresses have no hostname or port: all five are undefined, as Node's.
+  get remoteAddress(): string | undefined {
     return this.conn.remoteAddr.hostname;
   }
-  get remotePort(): number {
+  get remotePort(): number | undefined {
     return this.conn.remoteAddr.port;
   }
-  get remoteFamily(): string {
-    return familyOf(this.conn.remoteAddr.hostname);
+  get remoteFamily(): string | undefined {
+    const host = this.conn.remoteAddr.hostname;
+    return host === undefined ? undefined : familyOf(host);
   }
-  get localAddress(): string {
+  get localAddress(): string | undefined {
     return this.conn.localAddr.hostname;
   }
-  get localPort(): number {
+  get localPort(): number | undefined {
     return this.conn.localAddr.port;
   }
 
@@ -521,11 +549,130 @@ function keepAliveDelayError(): Error {
   });
 }
 
-function bind(hostname: string, port: number): DenoListener {
+/**
+ * One `Deno.TlsConn`, after its handshake. Deno 2.9.6 tells only the ALPN result: no peer
+ * certificate (`Deno.listenTls` cannot ask for one, so `{}` is node:tls's true answer), no
+ * protocol version or cipher.
+ */
+class DenoTlsHandle extends DenoTcpHandle {
+  readonly tls: TlsSession;
+  constructor(conn: DenoConn, alpnProtocol: string | null) {
+    super(conn);
+    this.tls = { alpnProtocol: alpnProtocol ?? false, authorized: false, getPeerCertificate: () => ({}) };
+  }
+  override get encrypted(): boolean {
+    return true;
+  }
+}
+
+/** What `Deno.listenTls` takes, made from node:tls options by {@link denoTlsOptions}. */
+interface DenoTls {
+  cert: string;
+  key: string;
+  alpnProtocols: string[];
+  handshakeTimeout: number;
+}
+
+/**
+ * node:tls server options as `Deno.listenTls` takes them, refusing by name what Deno 2.9.6
+ * cannot do: client certificates (`requestCert`, `ca`), `pfx`, `SNICallback`, several keys,
+ * and every other setting `Deno.listenTls` lacks. An encrypted key is decrypted here with
+ * `passphrase` (node:crypto), since Deno takes only plain PEM.
+ */
+function denoTlsOptions(tls: TlsServerOptions): DenoTls {
+  refuseTlsOptions(tls, "Deno", ["key", "cert", "passphrase", "ALPNProtocols", "rejectUnauthorized", "handshakeTimeout"], {
+    ca: "Deno.listenTls cannot verify client certificates",
+    requestCert: "Deno.listenTls cannot ask for a client certificate",
+    pfx: "Deno.listenTls takes PEM key and cert only",
+    SNICallback: "Deno.listenTls has one certificate, chosen by no callback",
+  });
+  const one = (name: "key" | "cert"): string | Uint8Array | { pem: string | Uint8Array; passphrase?: string } => {
+    const v = tls[name];
+    if (v === undefined) throw unavailableOption(name, "Deno", "Deno.listenTls needs both key and cert");
+    if (!Array.isArray(v)) return v;
+    if (v.length !== 1) throw unavailableOption(name, "Deno", "Deno.listenTls takes one key and certificate");
+    return v[0]!;
+  };
+  const keyOpt = one("key");
+  const certOpt = one("cert");
+  const certPem = pemText(typeof certOpt === "object" && "pem" in certOpt ? certOpt.pem : certOpt);
+  let keyPem = pemText(typeof keyOpt === "object" && "pem" in keyOpt ? keyOpt.pem : keyOpt);
+  const passphrase = (typeof keyOpt === "object" && "pem" in keyOpt ? keyOpt.passphrase : undefined) ?? tls.passphrase;
+  if (passphrase !== undefined || /ENCRYPTED/.test(keyPem)) {
+    keyPem = String(createPrivateKey({ key: keyPem, format: "pem", passphrase }).export({ type: "pkcs8", format: "pem" }));
+  }
+  return {
+    cert: certPem,
+    key: keyPem,
+    alpnProtocols: alpnList(tls.ALPNProtocols ?? []),
+    handshakeTimeout: tls.handshakeTimeout ?? HANDSHAKE_TIMEOUT,
+  };
+}
+
+function bind(hostname: string, options: ListenOptions, tls: DenoTls | undefined): DenoListener {
+  const tcp = {
+    hostname,
+    port: options.port ?? 0,
+    transport: "tcp" as const,
+    ...(options.backlog !== undefined ? { tcpBacklog: options.backlog } : {}),
+    ...(options.reusePort ? { reusePort: true } : {}),
+  };
   try {
-    return Deno.listen({ hostname, port, transport: "tcp" });
+    if (tls !== undefined) return Deno.listenTls({ ...tcp, cert: tls.cert, key: tls.key, alpnProtocols: tls.alpnProtocols });
+    return Deno.listen(tcp);
   } catch (e) {
     throw normaliseListenError(e);
+  }
+}
+
+/** Refuses what `Deno.listen` cannot do (Deno 2.9.6), before anything is bound. */
+function checkListenOptions(options: ListenOptions): void {
+  if (options.fd !== undefined) throw unavailableOption("fd", "Deno", "Deno.listen cannot listen on a file descriptor");
+  if (options.handle !== undefined) {
+    throw unavailableOption("handle", "Deno", "Deno.listen cannot listen on another server's handle");
+  }
+  // false is what Deno does anyway (a "::" listener is dual-stack).
+  if (options.ipv6Only) throw unavailableOption("ipv6Only", "Deno", "Deno.listen has no IPV6_V6ONLY option");
+  checkExclusive(options.exclusive, "Deno");
+  if (options.path !== undefined && options.backlog !== undefined) {
+    throw unavailableOption("backlog", "Deno", "Deno.listen takes no backlog for a unix socket");
+  }
+  // Without the flag, Deno.listen({ reusePort }) ends the process (exit code 70) instead of
+  // throwing; `Deno.listenDatagram` exists exactly when the flag is on.
+  if (options.reusePort && typeof Deno.listenDatagram !== "function") {
+    throw unavailableOption(
+      "reusePort",
+      "Deno",
+      "Deno.listen takes it only with --unstable-net (or \"unstable\": [\"net\"] in deno.json)",
+    );
+  }
+}
+
+/** Binds as `options` say: a unix socket, or TCP on the host (default `::`, then `0.0.0.0`). */
+function bindFor(options: ListenOptions, tls: DenoTls | undefined): DenoListener {
+  checkListenOptions(options);
+  if (options.path !== undefined) {
+    if (tls !== undefined) throw unavailableOption("path", "Deno", "Deno.listenTls serves TCP only, not unix sockets");
+    let listener: DenoListener;
+    try {
+      listener = Deno.listen({ transport: "unix", path: options.path });
+    } catch (e) {
+      throw normaliseListenError(e);
+    }
+    try {
+      chmodAll(options.path, options.readableAll, options.writableAll);
+    } catch (e) {
+      listener.close();
+      throw e;
+    }
+    return listener;
+  }
+  if (options.host !== undefined) return bind(options.host, options, tls);
+  try {
+    return bind("::", options, tls);
+  } catch {
+    // No IPv6 (as Node's net falls back): any failure on `::` retries on IPv4.
+    return bind("0.0.0.0", options, tls);
   }
 }
 
@@ -537,8 +684,11 @@ function bind(hostname: string, port: number): DenoListener {
  * `setNoDelay(true)`. A peer FIN becomes `onEnd()` with the connection still writable. Without
  * `options.host` it binds `::` (dual-stack) and falls back to `0.0.0.0`, as Node does, not
  * Deno's default `0.0.0.0`. `listen` rejects with Deno's error, whose `code` is Node's
- * (`"EADDRINUSE"` for a busy port). `options.backlog` is not supported by `Deno.listen` and is
- * ignored.
+ * (`"EADDRINUSE"` for a busy port or an existing socket file). `options.path` binds a unix
+ * socket (`readableAll`/`writableAll` chmod it, as libuv does; closing removes the file);
+ * `backlog` becomes `tcpBacklog` and `reusePort` is passed on (it needs `--unstable-net`).
+ * `ipv6Only`, `fd`, `handle` and a unix socket's `backlog` are refused: Deno has no way to
+ * do them.
  *
  * @example
  * ```ts
@@ -552,88 +702,120 @@ function bind(hostname: string, port: number): DenoListener {
  * await listener.close();
  * ```
  */
-export const denoTransport: Transport = {
-  unsupported: { keepAliveInitialDelay: NO_KEEP_ALIVE_DELAY },
-  // Synchronous: Deno.listen binds (or throws) at once, so server.address() works right
-  // after server.listen(), as on Node.
-  listen(options: ListenOptions, onConnection: OnConnection): Listener {
-    const port = options.port ?? 0;
-    let listener: DenoListener;
-    if (options.host !== undefined) {
-      listener = bind(options.host, port);
-    } else {
+export const denoTransport: Transport = createDenoTransport();
+
+/**
+ * A {@link Transport} on `Deno.listen`, or, given node:tls server options, on
+ * `Deno.listenTls`: each connection reaches the core after its handshake (closed if it has not
+ * finished within `handshakeTimeout`, 120 s as Node's), its handle `encrypted`. Options Deno
+ * cannot do throw here, by name (see `denoTlsOptions`).
+ *
+ * @example
+ * ```ts
+ * import { createDenoTransport } from "./adapters/deno-transport.ts";
+ * const plain = createDenoTransport(); // the same as denoTransport
+ * console.log(typeof plain.listen); // function
+ * ```
+ */
+export function createDenoTransport(tlsOptions?: TlsServerOptions): Transport {
+  const tls = tlsOptions === undefined ? undefined : denoTlsOptions(tlsOptions);
+  return {
+    unsupported: { keepAliveInitialDelay: NO_KEEP_ALIVE_DELAY },
+    listen: (options, onConnection) => listen(options, onConnection, tls),
+  };
+}
+
+// Synchronous: Deno.listen binds (or throws) at once, so server.address() works right after
+// server.listen(), as on Node.
+function listen(options: ListenOptions, onConnection: OnConnection, tls: DenoTls | undefined): Listener {
+  const listener = bindFor(options, tls);
+  const addr = listener.addr;
+  // Deno.UnixListener#close() removes the socket file, as Node's server.close() does.
+  const address: AddressInfo | string = addr.transport === "unix"
+    ? addr.path ?? options.path!
+    : { address: addr.hostname!, family: familyOf(addr.hostname!), port: addr.port! };
+
+  let closed = false;
+  const acceptLoop = (async () => {
+    let backoff = 0;
+    while (!closed) {
+      let conn: DenoConn;
       try {
-        listener = bind("::", port);
-      } catch {
-        // No IPv6 (as Node's net falls back): any failure on `::` retries on IPv4.
-        listener = bind("0.0.0.0", port);
+        conn = await listener.accept();
+      } catch (e) {
+        if (closed) return;
+        // Deno 2.9.6: a connection reset before it was accepted fails accept() with
+        // NotConnected (os error 107); that says nothing about the listener: go on at once
+        // (backing off here let one reset a second stall all new connections).
+        const name = (e as Error)?.name;
+        if (name === "NotConnected" || name === "ConnectionReset" || name === "ConnectionAborted") continue;
+        // Anything else (EMFILE and the like): keep listening, as Node does, but do not spin.
+        backoff = Math.min(backoff === 0 ? 10 : backoff * 2, 1000);
+        await new Promise((r) => setTimeout(r, backoff));
+        continue;
       }
-    }
-    const addr = listener.addr;
-    const address: AddressInfo = {
-      address: addr.hostname,
-      family: familyOf(addr.hostname),
-      port: addr.port,
-    };
-
-    let closed = false;
-    const acceptLoop = (async () => {
-      let backoff = 0;
-      while (!closed) {
-        let conn: DenoConn;
+      backoff = 0;
+      if (closed) {
         try {
-          conn = await listener.accept();
-        } catch (e) {
-          if (closed) return;
-          // Deno 2.9.6: a connection reset before it was accepted fails accept() with
-          // NotConnected (os error 107); that says nothing about the listener: go on at once
-          // (backing off here let one reset a second stall all new connections).
-          const name = (e as Error)?.name;
-          if (name === "NotConnected" || name === "ConnectionReset" || name === "ConnectionAborted") continue;
-          // Anything else (EMFILE and the like): keep listening, as Node does, but do not spin.
-          backoff = Math.min(backoff === 0 ? 10 : backoff * 2, 1000);
-          await new Promise((r) => setTimeout(r, backoff));
-          continue;
-        }
-        backoff = 0;
-        if (closed) {
-          try {
-            conn.close();
-          } catch {
-            // ignore
-          }
-          return;
-        }
-        accepted(conn, onConnection);
-      }
-    })();
-
-    return {
-      address,
-      async close(): Promise<void> {
-        if (closed) return acceptLoop;
-        closed = true;
-        try {
-          listener.close();
+          conn.close();
         } catch {
-          // Already closed.
+          // ignore
         }
-        // The pending accept() rejects with BadResource; wait for it so no op is left behind
-        // (Deno's test sanitizers count pending ops).
-        await acceptLoop;
-      },
-      ref: () => {
-        if (!closed) listener.ref();
-      },
-      unref: () => {
-        if (!closed) listener.unref();
-      },
-    };
-  },
-};
+        return;
+      }
+      if (tls === undefined) accepted(new DenoTcpHandle(conn), onConnection);
+      else handshake(conn, onConnection, tls.handshakeTimeout);
+    }
+  })();
 
-function accepted(conn: DenoConn, onConnection: OnConnection): void {
-  const handle = new DenoTcpHandle(conn);
+  return {
+    address,
+    async close(): Promise<void> {
+      if (closed) return acceptLoop;
+      closed = true;
+      try {
+        listener.close();
+      } catch {
+        // Already closed.
+      }
+      // The pending accept() rejects with BadResource; wait for it so no op is left behind
+      // (Deno's test sanitizers count pending ops).
+      await acceptLoop;
+    },
+    ref: () => {
+      if (!closed) listener.ref();
+    },
+    unref: () => {
+      if (!closed) listener.unref();
+    },
+  };
+}
+
+/** A TLS conn goes to the core once its handshake is done; a failed one is closed. */
+function handshake(conn: DenoConn, onConnection: OnConnection, timeoutMs: number): void {
+  const timer = setTimeout(() => closeQuietly(conn), timeoutMs);
+  conn.handshake!().then(
+    (info) => {
+      clearTimeout(timer);
+      accepted(new DenoTlsHandle(conn, info.alpnProtocol), onConnection);
+    },
+    () => {
+      // A client that failed the handshake (or the timeout's close): nothing reached HTTP.
+      clearTimeout(timer);
+      closeQuietly(conn);
+    },
+  );
+}
+
+function closeQuietly(conn: DenoConn): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed.
+  }
+}
+
+function accepted(handle: DenoTcpHandle, onConnection: OnConnection): void {
   handle.setNoDelay(true);
   let sink: ConnectionSink;
   try {

@@ -29,6 +29,7 @@
  */
 
 import * as net from "node:net";
+import * as tls from "node:tls";
 import type {
   AddressInfo,
   ConnectionSink,
@@ -36,8 +37,10 @@ import type {
   ListenOptions,
   OnConnection,
   TcpHandle,
+  TlsSession,
   Transport,
 } from "../core/transport.ts";
+import { unavailableOption } from "../core/errors.ts";
 import { NO_SINK } from "./_shared.ts";
 
 /**
@@ -57,9 +60,13 @@ class NodeTcpHandle implements TcpHandle {
 
   constructor(private readonly socket: net.Socket) {}
 
-  // A getter, not a field: one field less in every connection's handle.
+  // Getters, not fields: fewer fields in every connection's handle. A TLSSocket (from
+  // node:tls) says `encrypted`, and is itself the session record the core reads.
   get encrypted(): boolean {
-    return false;
+    return (this.socket as tls.TLSSocket).encrypted === true;
+  }
+  get tls(): TlsSession | undefined {
+    return (this.socket as tls.TLSSocket).encrypted === true ? (this.socket as unknown as TlsSession) : undefined;
   }
   get remoteAddress(): string | undefined {
     return this.socket.remoteAddress;
@@ -207,12 +214,63 @@ function destroyThis(this: net.Socket): void {
   this.destroy();
 }
 
-function toAddressInfo(a: ReturnType<net.Server["address"]>, options: ListenOptions): AddressInfo {
+function toAddress(a: ReturnType<net.Server["address"]>, options: ListenOptions): AddressInfo | string {
   if (a !== null && typeof a === "object") {
     return { address: a.address, family: String(a.family), port: a.port };
   }
-  // Only a pipe/unix listener returns a string; keep a usable shape anyway.
-  return { address: a ?? options.host ?? "", family: "unix", port: 0 };
+  // A unix socket listener: its path, as net.Server#address() gives it.
+  return a ?? options.path ?? "";
+}
+
+/** `[major, minor]` of the Node running this, or undefined under Deno and Bun. */
+function nodeVersion(): [number, number] | undefined {
+  if ("Deno" in globalThis || "Bun" in globalThis) return undefined;
+  const [major, minor] = process.versions.node.split(".").map(Number);
+  return [major!, minor!];
+}
+
+/**
+ * Refuses the listen options that the `node:net` running this would accept and ignore:
+ * checked on Node 20.20.2, Deno 2.9.6's and Bun 1.4.5's node:net (tests/listen.test.ts).
+ */
+function checkListenOptions(options: ListenOptions): void {
+  const version = nodeVersion();
+  if (version !== undefined) {
+    // net.Server#listen reads `reusePort` from Node 22.12 / 23.1 on; Node 20 drops it.
+    const [major, minor] = version;
+    if (options.reusePort !== undefined && !(major > 22 || (major === 22 && minor >= 12))) {
+      throw unavailableOption("reusePort", `Node ${process.versions.node}`, "node:net takes it from Node 22.12 on");
+    }
+    return;
+  }
+  const where = "Deno" in globalThis ? "Deno's node:net" : "Bun's node:net";
+  const refused: Partial<Record<keyof ListenOptions, string>> = "Deno" in globalThis
+    ? {
+      ipv6Only: "it binds dual-stack anyway (an IPv4 client is served); use anyhttp/deno",
+      readableAll: "it sets the socket file's mode to 0666 instead of adding read bits; use anyhttp/deno",
+      writableAll: "it sets the socket file's mode to 0666 instead of adding write bits; use anyhttp/deno",
+      fd: "it cannot listen on a file descriptor",
+      handle: "it cannot listen on another server's handle",
+    }
+    : {
+      backlog: "it ignores it (the listen queue stays 512)",
+      fd: "it cannot listen on a file descriptor",
+      handle: "it cannot listen on another server's handle",
+    };
+  for (const [option, why] of Object.entries(refused)) {
+    if (options[option as keyof ListenOptions] !== undefined) throw unavailableOption(option, where, why);
+  }
+}
+
+/** What `net.Server#listen` gets: the caller's options as Node names them (all Node's). */
+function netListenOptions(options: ListenOptions): net.ListenOptions | net.Server {
+  // listen(handle): a net.Server or Socket with a `_handle`, or `{ fd }`, handed on as is.
+  if (options.handle !== undefined) return options.handle as net.Server;
+  const { port, host, path, backlog, ipv6Only, exclusive, reusePort, readableAll, writableAll, fd } = options;
+  if (fd !== undefined) return { fd, backlog, exclusive } as net.ListenOptions;
+  if (path !== undefined) return { path, backlog, exclusive, readableAll, writableAll };
+  // host undefined: Node's own default (`::`, or `0.0.0.0` where IPv6 is unavailable).
+  return { port: port ?? 0, host, backlog, ipv6Only, exclusive, ...(reusePort !== undefined ? { reusePort } : {}) };
 }
 
 /**
@@ -237,53 +295,88 @@ function toAddressInfo(a: ReturnType<net.Server["address"]>, options: ListenOpti
  * await listener.close();
  * ```
  */
-export const nodeTransport: Transport = {
-  listen(options: ListenOptions, onConnection: OnConnection): Listener | Promise<Listener> {
-    const server = net.createServer({ allowHalfOpen: true, noDelay: true });
+export const nodeTransport: Transport = createNodeTransport();
+
+/**
+ * A {@link Transport} on `node:net`, or, given `tlsOptions`, on `node:tls` (what
+ * `https.createServer` takes for TLS: `key`, `cert`, `ca`, `pfx`, `SNICallback`, ...): each
+ * connection reaches the core after its handshake (`'secureConnection'`), its handle
+ * `encrypted`, with the `TLSSocket` as its {@link TlsSession}. Node checks the options at once.
+ *
+ * @example
+ * ```ts
+ * import { createNodeTransport } from "./adapters/node-transport.ts";
+ * const plain = createNodeTransport(); // the same as nodeTransport
+ * console.log(typeof plain.listen); // function
+ * ```
+ */
+export function createNodeTransport(tlsOptions?: tls.TlsOptions): Transport {
+  // A secure context made now, so a bad key or certificate throws at createServer, as Node.
+  if (tlsOptions !== undefined) tls.createSecureContext(tlsOptions);
+  return {
+    listen: (options, onConnection) => listen(options, onConnection, tlsOptions),
+  };
+}
+
+function listen(
+  options: ListenOptions,
+  onConnection: OnConnection,
+  tlsOptions: tls.TlsOptions | undefined,
+): Listener | Promise<Listener> {
+  checkListenOptions(options);
+  let server: net.Server;
+  if (tlsOptions === undefined) {
+    server = net.createServer({ allowHalfOpen: true, noDelay: true });
     server.on("connection", (socket: net.Socket) => wire(socket, onConnection));
-    let listener: Listener | undefined;
-    const bound = (): Listener => {
-      // After listening, a net.Server only emits 'error' for a failed accept (EMFILE and
-      // the like); Node keeps listening afterwards. Without a listener that would crash the
-      // process, so it is dropped here: the server goes on accepting.
-      server.on("error", () => {});
-      let closed = false;
-      return (listener ??= {
-        address: toAddressInfo(server.address(), options),
-        close(): Promise<void> {
-          if (!closed) {
-            closed = true;
-            // Closes the listening socket now; net's 'close' event (and close()'s callback)
-            // would wait for every established connection, which this contract leaves alone.
-            server.close();
-          }
-          return Promise.resolve();
-        },
-        ref: () => void server.ref(),
-        unref: () => void server.unref(),
-      });
-    };
-    const pending = new Promise<Listener>((resolve, reject) => {
-      const onError = (err: Error): void => {
-        server.off("listening", onListening);
-        reject(err);
-      };
-      const onListening = (): void => {
-        server.off("error", onError);
-        resolve(bound());
-      };
-      server.once("error", onError);
-      server.once("listening", onListening);
+  } else {
+    server = tls.createServer({ ...tlsOptions, allowHalfOpen: true, noDelay: true } as tls.TlsOptions);
+    server.on("secureConnection", (socket: tls.TLSSocket) => wire(socket, onConnection));
+  }
+  let listener: Listener | undefined;
+  const bound = (): Listener => {
+    // After listening, a net.Server only emits 'error' for a failed accept (EMFILE and
+    // the like); Node keeps listening afterwards. Without a listener that would crash the
+    // process, so it is dropped here: the server goes on accepting.
+    server.on("error", () => {});
+    let closed = false;
+    return (listener ??= {
+      address: toAddress(server.address(), options),
+      close(): Promise<void> {
+        if (!closed) {
+          closed = true;
+          // Closes the listening socket now; net's 'close' event (and close()'s callback)
+          // would wait for every established connection, which this contract leaves alone.
+          server.close();
+        }
+        return Promise.resolve();
+      },
+      ref: () => void server.ref(),
+      unref: () => void server.unref(),
     });
-    // host undefined: Node's own default (`::`, or `0.0.0.0` where IPv6 is unavailable).
-    server.listen({ port: options.port ?? 0, host: options.host, backlog: options.backlog });
-    // Node 20.20.2: for an IP address (or no host) the bind happens inside listen(), so the
-    // address is known now; a bind error (EADDRINUSE) leaves it null and arrives as 'error' on
-    // the next tick. A hostname needs a DNS lookup first: then we wait.
-    if (server.address() !== null) {
-      pending.catch(() => {});
-      return bound();
-    }
-    return pending;
-  },
-};
+  };
+  const pending = new Promise<Listener>((resolve, reject) => {
+    const onError = (err: Error): void => {
+      server.off("listening", onListening);
+      reject(err);
+    };
+    const onListening = (): void => {
+      server.off("error", onError);
+      resolve(bound());
+    };
+    server.once("error", onError);
+    server.once("listening", onListening);
+  });
+  server.listen(netListenOptions(options));
+  // Node 20.20.2: for an IP address (or no host), a unix socket path, an fd or a handle the
+  // bind happens inside listen(), so the address is known now; a bind error (EADDRINUSE)
+  // leaves it null and arrives as 'error' on the next tick. A hostname needs a DNS lookup
+  // first: then we wait.
+  // `listening`, not `address()`: for a unix socket address() gives the path even when the
+  // bind failed.
+  if (server.listening) {
+    pending.catch(() => {});
+    return bound();
+  }
+  return pending;
+}
+

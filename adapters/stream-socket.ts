@@ -17,7 +17,7 @@
  * @module
  */
 import { Duplex } from "node:stream";
-import type { HandOff, HandOffSocket, Socket as CoreSocket } from "../core/mod.ts";
+import { type HandOff, type HandOffSocket, type Socket as CoreSocket, TlsSocket } from "../core/mod.ts";
 
 export type { HandOff, HandOffSocket };
 
@@ -257,4 +257,54 @@ export class StreamSocket extends Duplex implements HandOffSocket {
  * createServer({ transport: createMemoryTransport(), handOff: streamHandOff });
  * ```
  */
-export const streamHandOff: HandOff = (core: CoreSocket): StreamSocket => new StreamSocket(core);
+export const streamHandOff: HandOff = (core: CoreSocket): StreamSocket =>
+  core instanceof TlsSocket ? new TlsStreamSocket(core) : new StreamSocket(core);
+
+/**
+ * The hand-off socket of a TLS connection: {@link StreamSocket} plus node:tls's `TLSSocket`
+ * members, read from the connection's core {@link TlsSocket}.
+ *
+ * @example
+ * ```ts
+ * import { TlsStreamSocket } from "./adapters/stream-socket.ts";
+ * // An 'upgrade' listener on an https server: (req, socket) => socket instanceof TlsStreamSocket
+ * console.log(typeof TlsStreamSocket); // function
+ * ```
+ */
+export class TlsStreamSocket extends StreamSocket {
+  #tls: TlsSocket;
+
+  /** Wrap a TLS connection's core socket. */
+  constructor(core: TlsSocket) {
+    super(core);
+    this.#tls = core;
+  }
+  /** Whether the peer's certificate was signed by a trusted CA (with `requestCert`). */
+  get authorized(): boolean {
+    return this.#tls.authorized;
+  }
+  /** Why the peer's certificate was not trusted, when it was not. */
+  get authorizationError(): Error | string | null | undefined {
+    return this.#tls.authorizationError;
+  }
+  /** The protocol ALPN settled, or `false`. */
+  get alpnProtocol(): string | false {
+    return this.#tls.alpnProtocol;
+  }
+  /** The SNI name the client asked for, or `false`. */
+  get servername(): string | false {
+    return this.#tls.servername;
+  }
+  /** The peer's certificate as node:tls describes it (`{}` when none). */
+  getPeerCertificate(detailed?: boolean): object {
+    return this.#tls.getPeerCertificate(detailed);
+  }
+  /** `"TLSv1.3"` and the like, or `null`. */
+  getProtocol(): string | null {
+    return this.#tls.getProtocol();
+  }
+  /** The cipher in use, or `null`. */
+  getCipher(): object | null {
+    return this.#tls.getCipher();
+  }
+}

@@ -16,12 +16,12 @@
 import { IncomingMessage, type MessageHooks } from "./incoming-message.ts";
 import { RequestParser } from "./parser/llhttp.ts";
 import type { ServerResponse } from "./server-response.ts";
-import { type HandOff, type HandOffSocket, Socket } from "./socket.ts";
+import { type HandOff, type HandOffSocket, Socket, TlsSocket } from "./socket.ts";
 import { next, RECEIVE, type ReceiveState } from "./state.ts";
 import { STATUS_CODES } from "./status-codes.ts";
 import { RemoteProtocolError } from "./errors.ts";
 import { joinWire, latin1Encode } from "./_bytes.ts";
-import type { ConnectionSink, TcpHandle } from "./transport.ts";
+import type { ConnectionSink, TcpHandle, TlsSession } from "./transport.ts";
 import { defer } from "./_tick.ts";
 
 /** What a connection needs from its server: options, the clock, and where to report. */
@@ -304,7 +304,7 @@ export class Connection implements ConnectionSink, MessageHooks {
     this.#handle = handle;
     this.#host = host;
     // The connection is its socket's hooks (methods below): no closures per connection.
-    this.socket = new Socket(handle, this);
+    this.socket = handle.tls ? new TlsSocket(handle as TcpHandle & { tls: TlsSession }, this) : new Socket(handle, this);
     // The first request's head timer starts at accept: a client that connects and sends
     // nothing is held to headersTimeout too.
     this.#headStart = since(host, host.now());

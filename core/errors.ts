@@ -74,3 +74,18 @@ export function rangeError(code: string, message: string): RangeError {
   e.code = code;
   return e;
 }
+
+/**
+ * An option this runtime (or transport) cannot do, refused at once rather than ignored:
+ * a `TypeError` with Node's `ERR_FEATURE_UNAVAILABLE_ON_PLATFORM`.
+ *
+ * @example
+ * ```ts
+ * import { unavailableOption } from "@anyhttp/anyhttp/core";
+ * const e = unavailableOption("ipv6Only", "Deno", "Deno.listen has no IPV6_V6ONLY option");
+ * console.log(e.message); // Cannot use option "ipv6Only" on Deno: Deno.listen has no IPV6_V6ONLY option
+ * ```
+ */
+export function unavailableOption(option: string, runtime: string, why: string): TypeError {
+  return typeError("ERR_FEATURE_UNAVAILABLE_ON_PLATFORM", `Cannot use option "${option}" on ${runtime}: ${why}`);
+}

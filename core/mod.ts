@@ -25,9 +25,9 @@ export {
   type PipeTarget,
 } from "./incoming-message.ts";
 export { type ResponseOwner, ServerResponse, shareOutgoingHeaders, type WriteCallback } from "./server-response.ts";
-export { type HandOff, type HandOffSocket, Socket, type SocketHooks } from "./socket.ts";
+export { type HandOff, type HandOffSocket, Socket, type SocketHooks, TlsSocket } from "./socket.ts";
 export { cannedResponse, Connection, type ConnectionHost, DRAIN_LIMIT } from "./connection.ts";
-export { LocalProtocolError, RemoteProtocolError } from "./errors.ts";
+export { LocalProtocolError, RemoteProtocolError, unavailableOption } from "./errors.ts";
 export { EventEmitter, type Listener as EmitterListener } from "./_events.ts";
 export { STATUS_CODES } from "./status-codes.ts";
 export { maxHeaderSize, METHODS } from "./methods.ts";
@@ -68,6 +68,7 @@ export type {
   ListenOptions,
   OnConnection,
   TcpHandle,
+  TlsSession,
   Transport,
 } from "./transport.ts";
 export { systemClock } from "./transport.ts";

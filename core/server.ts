@@ -348,23 +348,19 @@ export class Server extends EventEmitter implements ConnectionHost {
   }
 
   /**
-   * Start accepting connections: `listen(port[, host][, backlog][, callback])`,
-   * `listen({ port, host, backlog, signal }[, callback])` or `listen([callback])`.
+   * Start accepting connections, in Node's forms: `listen(port[, host][, backlog][, callback])`,
+   * `listen(path[, backlog][, callback])` (a string that is not a number is a unix socket path),
+   * `listen(options[, callback])` with `port`, `host`, `path`, `backlog`, `ipv6Only`,
+   * `exclusive`, `reusePort`, `readableAll`, `writableAll`, `signal`, `listen(handle[, backlog]
+   * [, callback])` (an object with a listening `_handle`, or `{ fd }`) or `listen([callback])`.
+   *
+   * Bad arguments, and options the transport cannot do on this runtime, throw at once (Node's
+   * `ERR_*` codes); a failed bind (`EADDRINUSE`, `EACCES`) is emitted as `'error'`, as in Node.
    */
   listen(...args: unknown[]): this {
     let cb: ListenCallback | undefined;
     if (typeof args[args.length - 1] === "function") cb = args.pop() as ListenCallback;
-    let options: ListenOptions & { signal?: AbortSignal } = {};
-    const first = args[0];
-    if (first !== null && typeof first === "object") {
-      options = { ...(first as ListenOptions & { signal?: AbortSignal }) };
-    } else {
-      if (first !== undefined && first !== null) options.port = first as number;
-      if (typeof args[1] === "string") options.host = args[1];
-      const backlog = typeof args[1] === "number" ? args[1] : args[2];
-      if (typeof backlog === "number") options.backlog = backlog;
-    }
-    options.port = validatePort(options.port);
+    const { options, signal } = listenOptions(args);
     if (this.#listening || this.#listener) {
       throw Object.assign(new Error("Cannot listen: the server is already listening"), { code: "ERR_SERVER_ALREADY_LISTEN" });
     }
@@ -372,9 +368,8 @@ export class Server extends EventEmitter implements ConnectionHost {
     if (!transport) {
       throw typeError("ERR_MISSING_OPTION", "Cannot listen: no transport (import createServer from \"anyhttp\", or pass { transport })");
     }
-    if (cb) this.once("listening", cb);
-    const signal = options.signal;
     if (signal?.aborted) {
+      if (cb) this.once("listening", cb);
       defer(() => this.close());
       return this;
     }
@@ -391,15 +386,17 @@ export class Server extends EventEmitter implements ConnectionHost {
     };
     let result: Listener | Promise<Listener>;
     try {
-      result = transport.listen(
-        { port: options.port, host: options.host, backlog: options.backlog },
-        (handle) => this.#accept(handle),
-      );
+      result = transport.listen(options, (handle) => this.#accept(handle));
     } catch (err) {
-      // As Node: a bind error is reported as 'error', never thrown from listen().
+      // The caller's mistake (a bad argument, an option this runtime cannot do: Node's ERR_*
+      // codes) is thrown now, as Node throws it; a bind error (EADDRINUSE) is reported as
+      // 'error', never thrown from listen().
+      if (isUsageError(err)) throw err;
+      if (cb) this.once("listening", cb);
       defer(() => failed(err as Error));
       return this;
     }
+    if (cb) this.once("listening", cb);
     if (typeof (result as Promise<Listener>).then === "function") {
       (result as Promise<Listener>).then((l) => {
         listening(l);
@@ -413,9 +410,14 @@ export class Server extends EventEmitter implements ConnectionHost {
     return this;
   }
 
-  /** Where the server listens (`{ address, family, port }`), or `null` when not listening. */
-  address(): AddressInfo | null {
-    return this.#listener ? { ...this.#listener.address } : null;
+  /**
+   * Where the server listens: `{ address, family, port }`, a unix socket's path, or `null` when
+   * not listening (as `net.Server#address()`).
+   */
+  address(): AddressInfo | string | null {
+    const a = this.#listener?.address;
+    if (a === undefined) return null;
+    return typeof a === "string" ? a : { ...a };
   }
 
   /**
@@ -616,6 +618,101 @@ export function withTransport(
   const base: ServerOptions = "listen" in defaults ? { transport: defaults as Transport } : defaults as ServerOptions;
   if (typeof options === "function") return [{ ...base }, options];
   return [{ ...base, ...options }, requestListener];
+}
+
+/** Node's errors for API misuse carry an `ERR_*` code; system errors (`EADDRINUSE`) do not. */
+function isUsageError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("ERR_");
+}
+
+/** Node's `isPipeName`: a string that is not a non-negative number names a unix socket. */
+function isPath(v: unknown): v is string {
+  return typeof v === "string" && !(Number(v) >= 0);
+}
+
+const BOOLEAN_LISTEN_OPTIONS = ["ipv6Only", "exclusive", "reusePort", "readableAll", "writableAll"] as const;
+
+/**
+ * `listen()`'s arguments (callback removed) as the {@link ListenOptions} the transport gets,
+ * holding only what the caller set, and checked as Node checks them, plus the combinations Node
+ * silently ignores (`path` with `port`, `readableAll` on TCP), which are refused here.
+ */
+function listenOptions(args: unknown[]): { options: ListenOptions; signal?: AbortSignal } {
+  const options: ListenOptions = {};
+  const first = args[0];
+  let given: Record<string, unknown> = {};
+  if (first !== null && typeof first === "object") {
+    given = first as Record<string, unknown>;
+    // listen(handle[, backlog]): Node takes `options._handle || options.handle || options`.
+    if (given["_handle"] !== undefined) {
+      options.handle = first;
+      given = {};
+    } else if (given["handle"] !== undefined && given["handle"] !== null) {
+      options.handle = given["handle"];
+    }
+    if (typeof args[1] === "number") options.backlog = args[1];
+  } else if (isPath(first)) {
+    options.path = first;
+    if (typeof args[1] === "number") options.backlog = args[1];
+  } else {
+    if (first !== undefined && first !== null) given = { port: first };
+    if (typeof args[1] === "string") given["host"] = args[1];
+    const backlog = typeof args[1] === "number" ? args[1] : args[2];
+    if (typeof backlog === "number") options.backlog = backlog;
+  }
+  const has = (k: string) => given[k] !== undefined && given[k] !== null;
+  if (has("port") || (options.path === undefined && !has("path") && !has("fd") && options.handle === undefined)) {
+    options.port = validatePort(given["port"]);
+  }
+  if (has("host")) {
+    if (typeof given["host"] !== "string") throw invalidListen("host", given["host"], "must be a string");
+    options.host = given["host"];
+  }
+  if (has("path")) {
+    if (typeof given["path"] !== "string" || given["path"] === "") {
+      throw invalidListen("path", given["path"], "must be a non-empty string");
+    }
+    options.path = given["path"];
+  }
+  if (has("backlog")) {
+    const b = given["backlog"];
+    if (typeof b !== "number" || !Number.isInteger(b) || b < 0) throw invalidListen("backlog", b, "must be a non-negative integer");
+    options.backlog = b;
+  }
+  if (has("fd")) {
+    const fd = given["fd"];
+    if (typeof fd !== "number" || !Number.isInteger(fd) || fd < 0) throw invalidListen("fd", fd, "must be a non-negative integer");
+    options.fd = fd;
+  }
+  for (const k of BOOLEAN_LISTEN_OPTIONS) {
+    if (!has(k)) continue;
+    if (typeof given[k] !== "boolean") throw invalidListen(k, given[k], "must be a boolean");
+    options[k] = given[k] as boolean;
+  }
+  const signal = given["signal"] as AbortSignal | undefined;
+  if (signal !== undefined && (signal === null || typeof signal !== "object" || !("aborted" in signal))) {
+    throw typeError("ERR_INVALID_ARG_TYPE", "The \"options.signal\" property must be an instance of AbortSignal");
+  }
+  // What Node would silently drop: refused, so no caller believes it took effect.
+  const source = options.handle !== undefined ? "handle" : options.fd !== undefined ? "fd" : options.path !== undefined ? "path" : undefined;
+  if (source !== undefined) {
+    for (const k of ["port", "host", ...(source === "path" ? [] : ["path"]), ...(source === "fd" ? [] : ["fd"])]) {
+      if (has(k)) throw typeError("ERR_INVALID_ARG_VALUE", `Cannot listen: "${source}" and "${k}" cannot be used together`);
+    }
+    if (source === "path" && options.ipv6Only) throw typeError("ERR_INVALID_ARG_VALUE", "Cannot listen: \"ipv6Only\" needs a TCP address, not a unix socket \"path\"");
+    if (source === "path" && options.reusePort) throw typeError("ERR_INVALID_ARG_VALUE", "Cannot listen: \"reusePort\" needs a TCP address, not a unix socket \"path\"");
+  }
+  if (source !== "path") {
+    for (const k of ["readableAll", "writableAll"] as const) {
+      if (options[k]) throw typeError("ERR_INVALID_ARG_VALUE", `Cannot listen: "${k}" applies to a unix socket "path" only`);
+    }
+  }
+  return { options, signal };
+}
+
+function invalidListen(name: string, value: unknown, why: string): TypeError {
+  return typeError("ERR_INVALID_ARG_VALUE", `The listen option "${name}" ${why}. Received ${JSON.stringify(value) ?? String(value)}`);
 }
 
 function validatePort(port: unknown): number {

@@ -11,7 +11,7 @@
 
 import { EventEmitter } from "./_events.ts";
 import { chunkBytes } from "./serializer.ts";
-import type { TcpHandle } from "./transport.ts";
+import type { TcpHandle, TlsSession } from "./transport.ts";
 import { defer } from "./_tick.ts";
 
 /**
@@ -281,3 +281,55 @@ export class Socket extends EventEmitter implements HandOffSocket {
 }
 
 Object.assign(Socket.prototype, { destroyed: false, timeout: 0, parser: null, _stream: null });
+
+/**
+ * The socket of a connection over a TLS transport: {@link Socket} plus the members of
+ * node:tls's `TLSSocket` that HTTP code reads (`authorized`, `getPeerCertificate()`, ...), each
+ * answered from the transport's {@link TlsSession}. Where the runtime cannot tell, the answer is
+ * node:tls's for "nothing known": `{}` for the peer certificate, `null` for protocol and cipher.
+ *
+ * @example
+ * ```ts
+ * import { TlsSocket } from "@anyhttp/anyhttp/core";
+ * const isTls = (s: unknown) => s instanceof TlsSocket;
+ * console.log(isTls({})); // false
+ * ```
+ */
+export class TlsSocket extends Socket {
+  #tls: TlsSession;
+
+  /** The socket of one TLS connection (the connection makes it). */
+  constructor(handle: TcpHandle & { readonly tls: TlsSession }, hooks: SocketHooks) {
+    super(handle, hooks);
+    this.#tls = handle.tls;
+  }
+
+  /** Whether the peer's certificate was signed by a trusted CA (with `requestCert`). */
+  get authorized(): boolean {
+    return this.#tls.authorized ?? false;
+  }
+  /** Why the peer's certificate was not trusted, when it was not. */
+  get authorizationError(): Error | string | null | undefined {
+    return this.#tls.authorizationError ?? undefined;
+  }
+  /** The protocol ALPN settled (`"http/1.1"`), or `false`. */
+  get alpnProtocol(): string | false {
+    return this.#tls.alpnProtocol || false;
+  }
+  /** The SNI name the client asked for, or `false`. */
+  get servername(): string | false {
+    return this.#tls.servername || false;
+  }
+  /** The peer's certificate as node:tls describes it; `{}` when there is none (or none known). */
+  getPeerCertificate(detailed?: boolean): object {
+    return this.#tls.getPeerCertificate?.(detailed) ?? {};
+  }
+  /** `"TLSv1.3"` and the like; `null` where the runtime does not tell. */
+  getProtocol(): string | null {
+    return this.#tls.getProtocol?.() ?? null;
+  }
+  /** The cipher in use; `null` where the runtime does not tell. */
+  getCipher(): object | null {
+    return this.#tls.getCipher?.() ?? null;
+  }
+}

@@ -11,6 +11,7 @@
  */
 
 import { concatBytes, latin1Decode, latin1Encode } from "./_bytes.ts";
+import { unavailableOption } from "./errors.ts";
 import type {
   AddressInfo,
   Clock,
@@ -292,11 +293,16 @@ export function createMemoryTransport(): MemoryTransport {
   const address: AddressInfo = { address: "127.0.0.1", family: "IPv4", port: 80 };
   const transport: MemoryTransport = {
     listen(options: ListenOptions, onConnection: OnConnection): Promise<Listener> {
+      // Socket options have no meaning without a socket: refused, not ignored.
+      for (const k of ["ipv6Only", "exclusive", "reusePort", "readableAll", "writableAll", "fd", "handle"] as const) {
+        if (options[k] !== undefined) throw unavailableOption(k, "the memory transport", "it has no socket");
+      }
       if (accept) return Promise.reject(Object.assign(new Error("listen EADDRINUSE"), { code: "EADDRINUSE" }));
       accept = onConnection;
       const port = options.port || 80;
       return Promise.resolve({
-        address: { ...address, port },
+        // A path names the listener as a unix socket's would (nothing is created).
+        address: options.path ?? { ...address, port },
         close: () => {
           accept = null;
           return Promise.resolve();

@@ -62,6 +62,8 @@ export interface TcpHandle {
   readonly localPort?: number;
   /** `true` for transports that encrypt (TLS). */
   readonly encrypted?: boolean;
+  /** TLS transports: what the handshake settled (see {@link TlsSession}). */
+  readonly tls?: TlsSession;
   /**
    * Optional: disable Nagle's algorithm. The built-in transports start every connection with
    * it disabled (Node's `noDelay: true`); the server calls `setNoDelay(false)` for
@@ -81,17 +83,72 @@ export interface TcpHandle {
   unref?(): void;
 }
 
+/**
+ * What a TLS transport knows about one connection's session, as node:tls's `TLSSocket` names
+ * it. Every member is optional: a runtime that cannot tell leaves it out, and the socket user
+ * code sees then has no such member either.
+ */
+export interface TlsSession {
+  /** The peer's certificate as node:tls describes it (`{}` when the peer sent none). */
+  getPeerCertificate?(detailed?: boolean): object | null;
+  /** Whether the peer's certificate was signed by one of the trusted CAs (`requestCert`). */
+  readonly authorized?: boolean;
+  /** Why the peer's certificate was not trusted, or `null`/absent when it was (or none asked). */
+  readonly authorizationError?: Error | string | null;
+  /** The protocol ALPN settled, or `false` when none was. */
+  readonly alpnProtocol?: string | false | null;
+  /** `"TLSv1.3"` and the like. */
+  getProtocol?(): string | null;
+  /** The cipher in use: `{ name, standardName, version }`. */
+  getCipher?(): object | null;
+  /** The SNI name the client asked for, or `false`/absent. */
+  readonly servername?: string | false | null;
+}
+
 /** Called by a transport for each accepted connection; returns the sink for its events. */
 export type OnConnection = (handle: TcpHandle) => ConnectionSink;
 
-/** Where to listen. Node's names. */
+/**
+ * Where to listen. Node's names (`net.Server#listen(options)`).
+ *
+ * A transport does what each option it is given says, or throws at once a `TypeError` with
+ * `code: "ERR_FEATURE_UNAVAILABLE_ON_PLATFORM"` naming the option and why: it never accepts an
+ * option and ignores it. The server passes only the options the caller set (an unset one is
+ * absent, not `undefined`-valued), after checking that they fit together (`path` never comes
+ * with `port`/`host`, `readableAll`/`writableAll` only with `path`).
+ */
 export interface ListenOptions {
   /** 0 or absent picks a free port. */
   port?: number;
   /** Absent: all interfaces (`"::"` with IPv4 fallback to `"0.0.0.0"`, as Node does). */
   host?: string;
-  /** Length of the queue of pending connections, where the runtime takes one. */
+  /** Length of the queue of pending connections. */
   backlog?: number;
+  /**
+   * A unix domain socket: the file system path to bind instead of a TCP port. Binding fails
+   * with `EADDRINUSE` when the file exists; closing the listener removes the file (as libuv).
+   */
+  path?: string;
+  /** With `host: "::"`, accept IPv6 only (no IPv4-mapped peers). */
+  ipv6Only?: boolean;
+  /**
+   * Node's cluster rule: `false` (Node's default) lets cluster workers share the primary's
+   * listening handle, `true` makes each process bind its own.
+   */
+  exclusive?: boolean;
+  /** `SO_REUSEPORT`: several listeners on one port, the kernel spreading connections. */
+  reusePort?: boolean;
+  /** Unix socket only: make the socket file readable by everyone (`chmod a+r`). */
+  readableAll?: boolean;
+  /** Unix socket only: make the socket file writable by everyone (`chmod a+w`). */
+  writableAll?: boolean;
+  /** Accept on this already-listening file descriptor (e.g. one inherited from systemd). */
+  fd?: number;
+  /**
+   * Accept on this runtime object's listening handle (Node's `listen(handle)`: a server or
+   * socket with a `_handle`). Opaque to the core.
+   */
+  handle?: unknown;
 }
 
 /** What `address()` returns, as Node's `net.Server#address()`. */
@@ -106,8 +163,8 @@ export interface AddressInfo {
 
 /** A bound, accepting listener. */
 export interface Listener {
-  /** Where it listens. */
-  readonly address: AddressInfo;
+  /** Where it listens: the address and port, or a unix socket's path (as `net.Server#address()`). */
+  readonly address: AddressInfo | string;
   /** Stop accepting. Established connections are untouched. */
   close(): Promise<void>;
   /** Optional: let the listener keep the process alive (the default). */

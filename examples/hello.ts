@@ -10,4 +10,7 @@ const server = createServer((req, res) => {
   res.write("ok");
   res.end();
 });
-server.listen(port, () => console.log(`listening on http://localhost:${server.address()!.port}`));
+server.listen(port, () => {
+  const a = server.address(); // a unix socket's path when PORT is one (PORT=/tmp/app.sock)
+  console.log(`listening on ${typeof a === "string" ? a : `http://localhost:${a?.port}`}`);
+});

@@ -36,6 +36,7 @@ import { createApp, createRouter, defineEventHandler, readBody, toNodeListener }
 import { createServer, type RequestListener, Server } from "../adapters/mod.ts";
 import { command, runtime } from "./_support/runtime.ts";
 import { isRealWs, WebSocket as WsClient } from "./ecosystem/_real-ws.ts";
+import { portOf } from "./_support/address.ts";
 
 /** The cap on any one wait: long enough for a loaded 2-core machine, short of a test timeout. */
 const CAP = 20_000;
@@ -51,7 +52,7 @@ function within<T>(promise: Promise<T>, what: string, ms = CAP): Promise<T> {
 function listen(server: Server): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve(server.address()!.port));
+    server.listen(0, "127.0.0.1", () => resolve(portOf(server)));
   });
 }
 

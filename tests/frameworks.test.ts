@@ -15,6 +15,7 @@ import Koa from "koa";
 import Fastify from "fastify";
 import { createServer, type Server } from "../adapters/mod.ts";
 import { runtime } from "./_support/runtime.ts";
+import { portOf } from "./_support/address.ts";
 
 /** 4 MiB in 1024 chunks: more than the high-water marks and kernel buffers on the way. */
 function bigStream(): Readable {
@@ -44,7 +45,7 @@ function watchBackpressure(server: Server): Server {
 function listen(server: Server): Promise<string> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${server.address()!.port}`));
+    server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${portOf(server)}`));
   });
 }
 
@@ -302,7 +303,7 @@ test(`[${runtime}] express: express.static and res.sendFile stream a file from d
 
 test(`[${runtime}] fastify: listen() went through the anyhttp server`, () => {
   assert.ok(fastifyServer);
-  assert.equal(origins.fastify, `http://127.0.0.1:${fastifyServer!.address()!.port}`);
+  assert.equal(origins.fastify, `http://127.0.0.1:${portOf(fastifyServer!)}`);
 });
 
 test(`[${runtime}] fastify: a body over bodyLimit gets 413`, async () => {

@@ -21,6 +21,7 @@ import { createServer, type Server } from "../adapters/mod.ts";
 shareNodeHeaders();
 import { DATE, serve } from "./_support/memory.ts";
 import { runtime } from "./_support/runtime.ts";
+import { portOf } from "./_support/address.ts";
 
 const onHeaders = createRequire(import.meta.url)("on-headers") as (res: unknown, listener: (this: ServerResponse) => void) => void;
 
@@ -254,7 +255,7 @@ test("on-headers: its listener runs before a head sent implicitly by end(), and 
 });
 
 function listen(server: Server): Promise<string> {
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${server.address()!.port}`)));
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${portOf(server)}`)));
 }
 function close(server: Server): Promise<void> {
   return new Promise((resolve) => {

@@ -15,6 +15,7 @@ import {
 } from "../core/mod.ts";
 import http, { createServer as runtimeCreateServer, METHODS as runtimeMETHODS } from "../adapters/mod.ts";
 import { DATE, exchange, serve } from "./_support/memory.ts";
+import { portOf } from "./_support/address.ts";
 
 const KA = "Connection: keep-alive\r\nKeep-Alive: timeout=5\r\n";
 const OK2 = `HTTP/1.1 200 OK\r\nDate: ${DATE}\r\n${KA}Content-Length: 2\r\n\r\nok`;
@@ -388,7 +389,7 @@ test("on the runtime's sockets: noDelay false, keepAlive and highWaterMark are a
     },
   );
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address()!;
+  const port = portOf(server);
   const body = await (await fetch(`http://127.0.0.1:${port}/`)).text();
   assert.equal(body.length, 4000);
   assert.deepEqual(seen, [1024, "boolean"]);

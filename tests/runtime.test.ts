@@ -127,13 +127,13 @@ test(`[${runtime}] address() is known right after listen(), and a busy port is a
   // and address() is null until 'listening' there too).
   s.listen(0);
   const a = s.address();
-  assert.ok(a && a.port > 0, "address() right after listen()");
-  const r = await raw(a!.port, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  assert.ok(a !== null && typeof a === "object" && a.port > 0, "address() right after listen()");
+  const r = await raw(a.port, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
   assert.match(r.text, /^HTTP\/1\.1 200 OK\r\n/);
   const busy = createServer();
   const err = await new Promise<Error & { code?: string }>((resolve) => {
     busy.on("error", resolve);
-    busy.listen(a!.port);
+    busy.listen(a.port);
   });
   assert.equal(err.code, "EADDRINUSE");
   assert.equal(busy.address(), null);

@@ -14,6 +14,7 @@ import { StreamSocket, streamHandOff } from "../adapters/stream-socket.ts";
 import { createServer as createRuntimeServer } from "../adapters/mod.ts";
 import { serve } from "./_support/memory.ts";
 import { command, runtime } from "./_support/runtime.ts";
+import { portOf } from "./_support/address.ts";
 
 const UPGRADE = "GET /chat HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n";
 const SWITCHED = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n";
@@ -277,7 +278,7 @@ test(`[${runtime}] the runtime entry point hands upgrades a StreamSocket over re
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   const net = await import("node:net");
-  const client = net.connect(server.address()!.port, "127.0.0.1");
+  const client = net.connect(portOf(server), "127.0.0.1");
   client.write(UPGRADE);
   let received = "";
   client.on("data", (d: Uint8Array) => (received += text(d)));

@@ -18,6 +18,7 @@ import type { ConnectionSink, Listener, TcpHandle, Transport } from "../core/tra
 import { nodeTransport } from "../adapters/node-transport.ts";
 import { denoTransport, nextReadSize } from "../adapters/deno-transport.ts";
 import { bunTransport } from "../adapters/bun-transport.ts";
+import { tcpAddress } from "./_support/address.ts";
 
 const g = globalThis as { Deno?: unknown; Bun?: unknown };
 const runtime: "bun" | "deno" | "node" =
@@ -260,7 +261,7 @@ for (const [name, transport] of transports) {
       },
       onEnd: () => conn.handle.end(),
     }));
-    const port = listener.address.port;
+    const port = tcpAddress(listener.address).port;
     const client = await f.connect(port);
     const rx = collect(client);
     const conn = await f.accepted(0);
@@ -299,7 +300,7 @@ for (const [name, transport] of transports) {
     // Deno handle reads them from the Deno.Conn when asked, the Bun handle keeps a snapshot.
     run(`${name} (${runtime}): addresses first read after the close`, async (f) => {
       const listener = await f.listen(transport, (conn) => ({ onEnd: () => conn.handle.end() }));
-      const port = listener.address.port;
+      const port = tcpAddress(listener.address).port;
       const client = await f.connect(port);
       const localPort = client.localPort;
       const conn = await f.accepted(0);
@@ -331,7 +332,7 @@ for (const [name, transport] of transports) {
       },
       onEnd: () => conn.handle.end(),
     }));
-    const client = await f.connect(listener.address.port);
+    const client = await f.connect(tcpAddress(listener.address).port);
     // The client does not read until the server has seen write() === false: the kernel
     // buffers fill, so backpressure is certain rather than a matter of timing.
     client.pause();
@@ -377,7 +378,7 @@ for (const [name, transport] of transports) {
         afterEnd = conn.handle.write(enc.encode("IGNORED")); // ignored, never throws
       },
     }));
-    const client = await f.connect(listener.address.port);
+    const client = await f.connect(tcpAddress(listener.address).port);
     const rx = collect(client);
     client.end("ping");
     const got = await within(rx.done, 10_000, "reply then end");
@@ -403,7 +404,7 @@ for (const [name, transport] of transports) {
         conn.handle.end(); // after destroy: nothing
       },
     }));
-    const client = await f.connect(listener.address.port);
+    const client = await f.connect(tcpAddress(listener.address).port);
     const rx = collect(client);
     client.write("x");
     const conn = await f.accepted(0);
@@ -418,7 +419,7 @@ for (const [name, transport] of transports) {
     // destroy(error) reports that error.
     const boom = new Error("boom");
     const l2 = await f.listen(transport, (c) => ({ onData: () => c.handle.destroy(boom) }));
-    const c2 = await f.connect(l2.address.port);
+    const c2 = await f.connect(tcpAddress(l2.address).port);
     const rx2 = collect(c2);
     c2.write("y");
     const conn2 = await f.accepted(1);
@@ -432,7 +433,7 @@ for (const [name, transport] of transports) {
 
   run(`${name} (${runtime}): peer reset gives one onClose`, async (f) => {
     const listener = await f.listen(transport);
-    const client = await f.connect(listener.address.port);
+    const client = await f.connect(tcpAddress(listener.address).port);
     client.write("x");
     const conn = await f.accepted(0);
     await within(conn.nextData(), 5000, "data");
@@ -462,7 +463,7 @@ for (const [name, transport] of transports) {
       },
       onEnd: () => conn.handle.end(),
     }));
-    const client = await f.connect(listener.address.port);
+    const client = await f.connect(tcpAddress(listener.address).port);
     const rx = collect(client);
     client.write("first");
     const conn = await f.accepted(0);
@@ -483,14 +484,14 @@ for (const [name, transport] of transports) {
 
   run(`${name} (${runtime}): port 0, default host, EADDRINUSE, close() stops accepting`, async (f) => {
     const listener = await f.listen(transport);
-    assert.equal(listener.address.address, "127.0.0.1");
-    assert.equal(listener.address.family, "IPv4");
-    assert.ok(listener.address.port > 0 && listener.address.port < 65536);
+    assert.equal(tcpAddress(listener.address).address, "127.0.0.1");
+    assert.equal(tcpAddress(listener.address).family, "IPv4");
+    assert.ok(tcpAddress(listener.address).port > 0 && tcpAddress(listener.address).port < 65536);
 
     // Same host and port again: EADDRINUSE, with Node's code.
     // A transport may throw (Deno, Bun: synchronous binds) or reject (node:net).
     await assert.rejects(
-      async () => await transport.listen({ port: listener.address.port, host: "127.0.0.1" }, () => ({
+      async () => await transport.listen({ port: tcpAddress(listener.address).port, host: "127.0.0.1" }, () => ({
         onData() {},
         onEnd() {},
         onDrain() {},
@@ -511,9 +512,9 @@ for (const [name, transport] of transports) {
       onClose() {},
     }));
     try {
-      assert.ok(["::", "0.0.0.0"].includes(any.address.address), any.address.address);
-      assert.equal(any.address.family, any.address.address === "::" ? "IPv6" : "IPv4");
-      assert.equal(await connectRefused(any.address.port), "connected");
+      assert.ok(["::", "0.0.0.0"].includes(tcpAddress(any.address).address), tcpAddress(any.address).address);
+      assert.equal(tcpAddress(any.address).family, tcpAddress(any.address).address === "::" ? "IPv6" : "IPv4");
+      assert.equal(await connectRefused(tcpAddress(any.address).port), "connected");
     } finally {
       await any.close();
     }
@@ -523,7 +524,7 @@ for (const [name, transport] of transports) {
       onData: (chunk) => conn.handle.write(chunk),
       onEnd: () => conn.handle.end(),
     }));
-    const port = echoListener.address.port;
+    const port = tcpAddress(echoListener.address).port;
     const client = await f.connect(port);
     const rx = collect(client);
     await f.accepted(0);

@@ -25,7 +25,7 @@ const steps = [
   // The package as both registries' tools read it: attw exits non-zero on any problem, publint
   // --strict on any warning (its suggestions do not fail; the README explains any left).
   // JSR's documentation check, on the package as JSR sees it: every entry of deno.json at once.
-  { name: "check", cmd: bin("deno"), args: ["doc", "--lint", "adapters/mod.ts", "core/mod.ts", "adapters/node.ts", "adapters/deno.ts", "adapters/bun.ts"], count: () => null },
+  { name: "check", cmd: bin("deno"), args: ["doc", "--lint", "adapters/mod.ts", "core/mod.ts", "adapters/node.ts", "adapters/deno.ts", "adapters/bun.ts", "adapters/https.ts"], count: () => null },
   { name: "check", cmd: bin("attw"), args: ["--pack", "."], count: () => null },
   { name: "check", cmd: bin("publint"), args: ["--strict"], count: () => null },
   {

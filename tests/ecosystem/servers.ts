@@ -11,6 +11,7 @@ import httpProxy from "http-proxy";
 import { Server as IOServer } from "socket.io";
 import { createServer, type RequestListener, type Server } from "../../adapters/mod.ts";
 import { isRealWs, WebSocketServer, wsFile } from "./_real-ws.ts";
+import { portOf } from "../_support/address.ts";
 
 function emit(event: Record<string, unknown>): void {
   console.log(`event ${JSON.stringify(event)}`);
@@ -19,7 +20,7 @@ function emit(event: Record<string, unknown>): void {
 function listen(server: Server, port = 0): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => resolve(server.address()!.port));
+    server.listen(port, "127.0.0.1", () => resolve(portOf(server)));
   });
 }
 
