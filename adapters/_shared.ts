@@ -7,7 +7,7 @@
  */
 import { chmodSync, statSync } from "node:fs";
 import { unavailableOption } from "../core/errors.ts";
-import type { ConnectionSink } from "../core/transport.ts";
+import type { ConnectionSink, OnConnection, TcpHandle } from "../core/transport.ts";
 
 /** `"IPv6"` for an address with a colon, else `"IPv4"` (Deno and Bun give no family). */
 export function familyOf(address: string): string {
@@ -28,6 +28,21 @@ export function rethrowLater(err: unknown): void {
   queueMicrotask(() => {
     throw err;
   });
+}
+
+/**
+ * Give a new connection's handle to the core. If `onConnection` throws (a bug above the
+ * transport), the connection is destroyed and the error rethrown as uncaught; false then.
+ */
+export function handOver(handle: TcpHandle & { sink: ConnectionSink }, onConnection: OnConnection): boolean {
+  try {
+    handle.sink = onConnection(handle);
+    return true;
+  } catch (err) {
+    handle.destroy(asError(err));
+    rethrowLater(err);
+    return false;
+  }
 }
 
 /** The no-op sink in place until `onConnection` has returned the real one. */

@@ -62,7 +62,7 @@ import type {
 } from "../core/transport.ts";
 import { unavailableOption } from "../core/errors.ts";
 import { alpnWire, HANDSHAKE_TIMEOUT, refuseTlsOptions, type TlsServerOptions } from "./_tls.ts";
-import { asError, checkExclusive, chmodAll, familyOf, NO_SINK, rethrowLater } from "./_shared.ts";
+import { asError, checkExclusive, chmodAll, familyOf, handOver, NO_SINK, rethrowLater } from "./_shared.ts";
 
 // ---- The slice of the Bun API this adapter uses (Bun 1.x) ----
 
@@ -489,18 +489,6 @@ function bunTlsOptions(tls: TlsServerOptions): { tls: BunTls; handshakeTimeout: 
   return { tls: out, handshakeTimeout: tls.handshakeTimeout ?? HANDSHAKE_TIMEOUT };
 }
 
-function connect(handle: BunTcpHandle, onConnection: OnConnection): void {
-  let sink: ConnectionSink;
-  try {
-    sink = onConnection(handle);
-  } catch (err) {
-    handle.destroy(asError(err));
-    rethrowLater(err);
-    return;
-  }
-  handle.sink = sink;
-}
-
 function bind(
   where: BunBindOptions,
   onConnection: OnConnection,
@@ -522,7 +510,7 @@ function bind(
           socket.setNoDelay?.(true);
           // TLS: `open` comes before the handshake; the core gets the connection once it is
           // done (`handshake` below), as node:tls's 'secureConnection'.
-          if (tls === undefined) connect(handle, onConnection);
+          if (tls === undefined) handOver(handle, onConnection);
           else handle.handshakeTimer = setTimeout(() => handle.destroy(), tls.handshakeTimeout);
         },
         handshake(socket, success, error) {
@@ -535,7 +523,7 @@ function bind(
             return;
           }
           (handle.tls as { authorizationError: Error | null }).authorizationError = error;
-          connect(handle, onConnection);
+          handOver(handle, onConnection);
         },
         data(socket, chunk) {
           socket.data?.handleData(chunk);

@@ -53,7 +53,7 @@ import type {
 import { createPrivateKey } from "node:crypto";
 import { unavailableOption } from "../core/errors.ts";
 import { alpnList, HANDSHAKE_TIMEOUT, pemText, refuseTlsOptions, type TlsServerOptions } from "./_tls.ts";
-import { asError, checkExclusive, chmodAll, familyOf, NO_SINK, rethrowLater } from "./_shared.ts";
+import { asError, checkExclusive, chmodAll, familyOf, handOver, NO_SINK, rethrowLater } from "./_shared.ts";
 
 // ---- The slice of the Deno namespace this adapter uses (Deno 2.x) ----
 
@@ -817,14 +817,5 @@ function closeQuietly(conn: DenoConn): void {
 
 function accepted(handle: DenoTcpHandle, onConnection: OnConnection): void {
   handle.setNoDelay(true);
-  let sink: ConnectionSink;
-  try {
-    sink = onConnection(handle);
-  } catch (err) {
-    handle.destroy(asError(err));
-    rethrowLater(err);
-    return;
-  }
-  handle.sink = sink;
-  handle.start();
+  if (handOver(handle, onConnection)) handle.start();
 }
