@@ -642,6 +642,7 @@ function listenOptions(args: unknown[]): { options: ListenOptions; signal?: Abor
   const options: ListenOptions = {};
   const first = args[0];
   let given: Record<string, unknown> = {};
+  const has = (k: string) => given[k] !== undefined && given[k] !== null;
   if (first !== null && typeof first === "object") {
     given = first as Record<string, unknown>;
     // listen(handle[, backlog]): Node takes `options._handle || options.handle || options`.
@@ -652,6 +653,13 @@ function listenOptions(args: unknown[]): { options: ListenOptions; signal?: Abor
       options.handle = given["handle"];
     }
     if (typeof args[1] === "number") options.backlog = args[1];
+    // Node: an options object says where: port (even undefined), path, fd or a handle.
+    if (options.handle === undefined && !("port" in given) && !("path" in given) && !has("fd")) {
+      throw typeError(
+        "ERR_INVALID_ARG_VALUE",
+        `The argument 'options' must have the property "port" or "path". Received ${describeKeys(given)}`,
+      );
+    }
   } else if (isPath(first)) {
     options.path = first;
     if (typeof args[1] === "number") options.backlog = args[1];
@@ -661,7 +669,6 @@ function listenOptions(args: unknown[]): { options: ListenOptions; signal?: Abor
     const backlog = typeof args[1] === "number" ? args[1] : args[2];
     if (typeof backlog === "number") options.backlog = backlog;
   }
-  const has = (k: string) => given[k] !== undefined && given[k] !== null;
   if (has("port") || (options.path === undefined && !has("path") && !has("fd") && options.handle === undefined)) {
     options.port = validatePort(given["port"]);
   }
@@ -709,6 +716,11 @@ function listenOptions(args: unknown[]): { options: ListenOptions; signal?: Abor
     }
   }
   return { options, signal };
+}
+
+/** `{ a, b }` for an error message: the keys, not the values (a handle may be large). */
+function describeKeys(o: Record<string, unknown>): string {
+  return `{ ${Object.keys(o).join(", ")} }`.replace("{  }", "{}");
 }
 
 function invalidListen(name: string, value: unknown, why: string): TypeError {

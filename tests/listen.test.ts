@@ -228,6 +228,9 @@ test(`[${runtime}] listen options that do not fit together are a TypeError at on
     [[{ path: "/tmp/x.sock", ipv6Only: true }], /"ipv6Only" needs a TCP address/],
     [[{ path: 42 }], /"path" must be a non-empty string/],
     [[{ port: 0, ipv6Only: "yes" }], /"ipv6Only" must be a boolean/],
+    // Node: an options object must say where (a `port` key, even undefined, or a `path`).
+    [[{}], /must have the property "port" or "path"\. Received \{\}/],
+    [[{ host: "127.0.0.1" }], /must have the property "port" or "path"\. Received \{ host \}/],
   ];
   for (const [args, message] of bad) {
     assert.throws(() => (s.listen as (...a: unknown[]) => unknown)(...args), (e: Error & { code?: string }) => {
