@@ -4,13 +4,14 @@
 //   bun examples/hello.ts
 import { createServer } from "anyhttp";
 
-const port = Number(globalThis.process?.env?.PORT ?? 3000);
+// A number is a TCP port, anything else a unix socket path (PORT=/tmp/app.sock), as listen() takes them.
+const port = globalThis.process?.env?.PORT ?? "3000";
 
 const server = createServer((req, res) => {
   res.write("ok");
   res.end();
 });
 server.listen(port, () => {
-  const a = server.address(); // a unix socket's path when PORT is one (PORT=/tmp/app.sock)
+  const a = server.address();
   console.log(`listening on ${typeof a === "string" ? a : `http://localhost:${a?.port}`}`);
 });

@@ -3,7 +3,13 @@
 // expectations hold on all three.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { type Running, raw, runtime, start, undate } from "./_support/runtime.ts";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { command, type Running, raw, runtime, start, undate } from "./_support/runtime.ts";
 
 const D = "Date: <date>";
 const KA = "Connection: keep-alive\r\nKeep-Alive: timeout=5\r\n";
@@ -138,4 +144,38 @@ test(`[${runtime}] address() is known right after listen(), and a busy port is a
   assert.equal(err.code, "EADDRINUSE");
   assert.equal(busy.address(), null);
   await new Promise<void>((done) => s.close(() => done()));
+});
+
+test(`[${runtime}] examples/hello.ts with PORT set to a path serves a unix socket`, async () => {
+  const sock = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "anyhttp-example-")), "app.sock");
+  const [cmd, args] = command(new URL("../examples/hello.ts", import.meta.url).pathname);
+  const child = spawn(cmd, args, { env: { ...process.env, PORT: sock }, stdio: ["ignore", "pipe", "pipe"] });
+  try {
+    let out = "";
+    await new Promise<void>((resolve, reject) => {
+      const cap = setTimeout(() => reject(new Error(`no 'listening on ${sock}' in 30 s: ${out}`)), 30_000);
+      child.stdout!.on("data", (d) => {
+        out += d;
+        if (out.includes(`listening on ${sock}`)) {
+          clearTimeout(cap);
+          resolve();
+        }
+      });
+      child.stderr!.on("data", (d) => (out += d));
+      child.once("exit", (code) => reject(new Error(`exited ${code}: ${out}`)));
+    });
+    const text = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(sock);
+      let t = "";
+      socket.on("data", (d: Uint8Array) => (t += new TextDecoder().decode(d)));
+      socket.on("end", () => resolve(t));
+      socket.on("error", reject);
+      socket.write("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    });
+    assert.equal(undate(text), `HTTP/1.1 200 OK\r\n${D}\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n`);
+  } finally {
+    child.kill();
+    await once(child, "exit").catch(() => {});
+    fs.rmSync(path.dirname(sock), { recursive: true, force: true });
+  }
 });
