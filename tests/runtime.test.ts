@@ -174,8 +174,11 @@ test(`[${runtime}] examples/hello.ts with PORT set to a path serves a unix socke
     });
     assert.equal(undate(text), `HTTP/1.1 200 OK\r\n${D}\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n`);
   } finally {
-    child.kill();
-    await once(child, "exit").catch(() => {});
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, "exit");
+      child.kill();
+      await exited;
+    }
     fs.rmSync(path.dirname(sock), { recursive: true, force: true });
   }
 });
