@@ -47,10 +47,8 @@ import { shareNodeHeaders } from "./_node-http.ts";
 import { splitTlsOptions, type TlsServerOptions } from "./_tls.ts";
 
 export type { Pem, TlsServerOptions } from "./_tls.ts";
-import { createBunTransport } from "./bun-transport.ts";
-import { createDenoTransport } from "./deno-transport.ts";
-import { createNodeTransport } from "./node-transport.ts";
 import { streamHandOff } from "./stream-socket.ts";
+import { transportFor } from "./_runtime.ts";
 
 export * from "./_common.ts";
 
@@ -94,11 +92,7 @@ export interface CreateHttpsServer {
 
 /** The running runtime's TLS transport for `tls` (throws for what the runtime cannot do). */
 export function runtimeTlsTransport(tls: TlsServerOptions): Transport {
-  return "Deno" in globalThis
-    ? createDenoTransport(tls)
-    : "Bun" in globalThis
-    ? createBunTransport(tls)
-    : createNodeTransport(tls as never);
+  return transportFor(tls);
 }
 
 class HttpsServer extends CoreServer {

@@ -16,6 +16,7 @@
  * @module
  */
 import type { Transport } from "../core/mod.ts";
+import { transportFor } from "./_runtime.ts";
 import {
   type CreateServer,
   createServerOf,
@@ -29,18 +30,11 @@ import {
   serverOn,
   type ServerResponseClass,
 } from "./_http.ts";
-import { bunTransport } from "./bun-transport.ts";
-import { denoTransport } from "./deno-transport.ts";
-import { nodeTransport } from "./node-transport.ts";
 
 export * from "./_common.ts";
 
 /** The transport of the running runtime. */
-export const runtimeTransport: Transport = "Deno" in globalThis
-  ? denoTransport
-  : "Bun" in globalThis
-  ? bunTransport
-  : nodeTransport;
+export const runtimeTransport: Transport = transportFor();
 
 /** A server: node:http's `Server` type, plus anyhttp's settings. */
 export type Server<
