@@ -869,7 +869,7 @@ export class Connection implements ConnectionSink, MessageHooks {
     const core = this.socket;
     core._stream = core;
     this.#flags |= UPGRADED;
-    this.#recv = "done";
+    this.#recv = next(RECEIVE, this.#recv, "hand-off");
     req._pushEnd();
     if (this.#host.listenerCount(event) === 0) {
       // Node: a CONNECT nobody listens for closes the connection without an answer.

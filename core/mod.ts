@@ -41,7 +41,6 @@ export {
 } from "./serializer.ts";
 export { bodyWriter, ChunkedWriter, IdentityWriter, NoBodyWriter, type BodyWriter, type Framing } from "./body-writers.ts";
 export {
-  exchangeDone,
   next,
   RECEIVE,
   type ReceiveEvent,

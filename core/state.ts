@@ -6,9 +6,10 @@
  * and throws. This is h11's `_state.py`, cut to a server's needs (RFC 9112 §9).
  *
  * - receive half (the request): `idle → head → body → done`, back to `idle` once both halves
- *   are done and the connection is kept alive; `error` or `closed` from anywhere.
- * - send half (the response): `idle → waiting → body → done`; `waiting` may send any number of
- *   1xx heads first.
+ *   are done and the connection is kept alive; `error` or `closed` from anywhere; `done` at
+ *   once when the connection is handed off (an upgrade or CONNECT: HTTP ends there).
+ * - send half (the response, made when the request head is complete): `waiting → body → done`;
+ *   `waiting` may send any number of 1xx heads first.
  *
  * @module
  */
@@ -22,21 +23,15 @@ export type ReceiveEvent =
   | "message-begin"
   | "head-complete"
   | "message-complete"
+  | "hand-off"
   | "next"
   | "peer-closed"
   | "parse-error";
 
 /** Where the response side is. */
-export type SendState = "idle" | "waiting" | "body" | "done" | "closed";
+export type SendState = "waiting" | "body" | "done";
 /** What happens on the response side. */
-export type SendEvent =
-  | "request"
-  | "write-informational"
-  | "write-head"
-  | "write-body"
-  | "write-end"
-  | "next"
-  | "closed";
+export type SendEvent = "write-informational" | "write-head" | "write-end";
 
 /** A transition table: for each state, the events allowed in it and where they lead. */
 export type Transitions<S extends string, E extends string> = {
@@ -48,24 +43,21 @@ export const RECEIVE: Transitions<ReceiveState, ReceiveEvent> = {
   idle: { "message-begin": "head", "peer-closed": "closed", "parse-error": "error" },
   head: { "head-complete": "body", "peer-closed": "closed", "parse-error": "error" },
   // A bodiless request goes head-complete → message-complete in one execute().
-  body: { "message-complete": "done", "peer-closed": "closed", "parse-error": "error" },
+  body: { "message-complete": "done", "hand-off": "done", "peer-closed": "closed", "parse-error": "error" },
   // A timeout or a hand-off refusal can also end a finished exchange, or a closed one.
   done: { next: "idle", "peer-closed": "done", "parse-error": "error" },
   closed: { "peer-closed": "closed", "parse-error": "closed" },
   error: { "peer-closed": "error", "parse-error": "error" },
 };
 
-/** The response side's legal moves. */
+/**
+ * The response side's legal moves. A response lives for one exchange: the connection makes a
+ * new one for the next request, and a closed connection stops its writes (it is not a state).
+ */
 export const SEND: Transitions<SendState, SendEvent> = {
-  idle: { request: "waiting", closed: "closed" },
-  waiting: {
-    "write-informational": "waiting",
-    "write-head": "body",
-    closed: "closed",
-  },
-  body: { "write-body": "body", "write-end": "done", closed: "closed" },
-  done: { next: "idle", closed: "closed" },
-  closed: { closed: "closed" },
+  waiting: { "write-informational": "waiting", "write-head": "body" },
+  body: { "write-end": "done" },
+  done: {},
 };
 
 /**
@@ -90,12 +82,4 @@ export function next<S extends string, E extends string>(
     );
   }
   return to;
-}
-
-/**
- * Whether a keep-alive connection may start on the next pipelined request: only when both
- * halves of the current exchange are done (h11 `_connection.py`, `start_next_cycle`).
- */
-export function exchangeDone(receive: ReceiveState, send: SendState): boolean {
-  return receive === "done" && send === "done";
 }
