@@ -414,8 +414,7 @@ export class Connection implements ConnectionSink, MessageHooks {
       return;
     }
     if ((this.#flags & DRAINING) !== 0) return;
-    // RFC 9112 §9.3: the rest of the request body must be read before the connection can
-    // carry another request; up to DRAIN_LIMIT we read and discard it, past that we close.
+    // The rest of the body is read and discarded (up to DRAIN_LIMIT, see keepAlive), or we close.
     if ((this.#flags & KEEP_ALIVE) !== 0 && this.keepAlive) {
       this.#flags |= DRAINING;
       this.#drainBudget = DRAIN_LIMIT;

@@ -139,6 +139,11 @@ function keepAliveValue(timeoutMs: number, max: number): string {
 }
 
 // Header fields #buildHead acts on (bits of #seen).
+/** Node's `chunkExpression`: a `chunked` token in a list (TE of the request, TE of the response). */
+const CHUNKED_TOKEN = /(?:^|\W)chunked(?:$|\W)/i;
+/** Node's `RE_CONN_CLOSE`: a `close` token in a Connection field. */
+const CLOSE_TOKEN = /(?:^|\W)close(?:$|\W)/i;
+
 const SEEN_CONNECTION = 1;
 const SEEN_LENGTH = 2;
 const SEEN_TE = 4;
@@ -272,7 +277,7 @@ export class ServerResponse extends EventEmitter {
     // Node: an HTTP/1.0 peer gets chunked only if it announced `TE: chunked`.
     this.useChunkedEncodingByDefault = req.httpVersionMajor > 1 ||
       (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) ||
-      /(?:^|\W)chunked(?:$|\W)/i.test(String(req.headers.te ?? ""));
+      CHUNKED_TOKEN.test(String(req.headers.te ?? ""));
     linkResponse(req, this);
   }
 
@@ -947,7 +952,7 @@ export class ServerResponse extends EventEmitter {
     switch (name.toLowerCase()) {
       case "connection":
         this.#seen |= SEEN_CONNECTION;
-        if (/(?:^|\W)close(?:$|\W)/i.test(String(value))) this.#last = true;
+        if (CLOSE_TOKEN.test(String(value))) this.#last = true;
         break;
       case "content-length":
         this.#seen |= SEEN_LENGTH;
@@ -955,7 +960,7 @@ export class ServerResponse extends EventEmitter {
         break;
       case "transfer-encoding":
         this.#seen |= SEEN_TE;
-        if (/(?:^|\W)chunked(?:$|\W)/i.test(String(value))) this.chunkedEncoding = true;
+        if (CHUNKED_TOKEN.test(String(value))) this.chunkedEncoding = true;
         break;
       case "date":
         this.#seen |= SEEN_DATE;
