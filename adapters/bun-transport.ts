@@ -52,7 +52,6 @@
 
 import type {
   AddressInfo,
-  ConnectionSink,
   Listener,
   ListenOptions,
   OnConnection,
@@ -62,7 +61,8 @@ import type {
 } from "../core/transport.ts";
 import { unavailableOption } from "../core/errors.ts";
 import { alpnWire, HANDSHAKE_TIMEOUT, refuseTlsOptions, type TlsServerOptions } from "./_tls.ts";
-import { asError, checkExclusive, chmodAll, familyOf, handOver, NO_SINK, rethrowLater } from "./_shared.ts";
+import { asError, checkExclusive, chmodAll, familyOf, handOver } from "./_shared.ts";
+import { BufferedHandle, CLOSED, ENDING } from "./_buffered-handle.ts";
 
 // ---- The slice of the Bun API this adapter uses (Bun 1.x) ----
 
@@ -140,21 +140,6 @@ declare const Bun: {
   }): BunTCPListener;
 };
 
-// ---- Tunables ----
-
-/**
- * Queued-but-unsent bytes above which `write()` returns `false`.
- *
- * 64 KiB: Bun's write goes straight to the kernel, so this queue only holds what the kernel
- * refused; a small response never touches it. 64 KiB (Node ≥ 22's default socket
- * `highWaterMark`) lets a burst of a few chunks ride over one full send buffer without a
- * `false`/`onDrain` round-trip, while bounding what a slow reader makes one connection hold.
- */
-const HIGH_WATER_MARK = 64 * 1024;
-
-/** `writev` merges chunks into one `socket.write()` (one syscall) up to this total size. */
-const COALESCE_LIMIT = 64 * 1024;
-
 // ---- Helpers ----
 
 /** Bun's errors carry Node's `code` (checked on 1.4.5); fill it in from the message if not. */
@@ -174,7 +159,7 @@ function normaliseListenError(e: unknown): Error {
 }
 
 /** One Bun socket seen as a {@link TcpHandle}; also the socket's `data` slot. */
-class BunTcpHandle implements TcpHandle {
+class BunTcpHandle extends BufferedHandle {
   readonly encrypted: boolean;
   /** The TLS session (TLS sockets), read from the socket when asked. */
   readonly tls: TlsSession | undefined;
@@ -188,30 +173,11 @@ class BunTcpHandle implements TcpHandle {
   readonly localAddress: string | undefined;
   readonly localPort: number | undefined;
 
-  sink: ConnectionSink = NO_SINK;
-
-  // Write side: chunks the kernel has not taken yet, the first one possibly half sent. Null
-  // while empty (nearly always: Bun writes straight to the kernel), so an idle connection
-  // holds no array.
-  private queue: Uint8Array[] | null = null;
-  private queued = 0;
-  /** The write high-water mark: HIGH_WATER_MARK, or the server's `highWaterMark`. */
-  private hwm = HIGH_WATER_MARK;
-  private needDrain = false;
-  private ending = false;
-
-  // Read side.
-  private paused = false;
-  /** What arrived while paused (normally nothing: Bun stops reading); null when nothing. */
-  private held: Uint8Array[] | null = null;
-  private heldEnd = false;
-  private kickScheduled = false;
-
-  private closed = false;
   /** Error passed to our own destroy(err), reported by the `close` handler. */
   private destroyError: Error | undefined;
 
   constructor(private readonly socket: BunSocket<BunTcpHandle | undefined>, tls = false) {
+    super();
     this.encrypted = tls;
     this.tls = tls ? bunSession(socket) : undefined;
     this.remoteAddress = socket.remoteAddress;
@@ -222,120 +188,17 @@ class BunTcpHandle implements TcpHandle {
     this.localPort = socket.localPort;
   }
 
-  // ---- events from the Bun handlers ----
+  // ---- events from the Bun handlers (data and end go to push() and pushEnd()) ----
 
-  handleData(chunk: Uint8Array): void {
-    if (this.closed) return;
-    // No copy: Bun 1.4.5 hands out a fresh buffer per event (module notes).
-    if (this.paused || this.held !== null) {
-      (this.held ??= []).push(chunk);
-      return;
-    }
-    // callSink() inlined: no closure per read on the hot path.
-    try {
-      this.sink.onData(chunk);
-    } catch (err) {
-      this.destroy(asError(err));
-      rethrowLater(err);
-    }
-  }
-
-  handleEnd(): void {
-    if (this.closed) return;
-    if (this.paused || this.held !== null) {
-      this.heldEnd = true;
-      return;
-    }
-    this.callSink(() => this.sink.onEnd());
-  }
-
+  /** Sends what the kernel will take of the queue; called from Bun's `drain` handler. */
   handleDrain(): void {
-    if (this.closed) return;
-    this.flush();
-  }
-
-  handleClose(error?: Error): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.queue = null;
-    this.queued = 0;
-    this.held = null;
-    const reported = this.destroyError ?? error;
-    // From a microtask: Bun runs the `close` handler synchronously inside socket.end()/close(),
-    // i.e. inside the core's own end()/destroy() call; Node emits 'close' asynchronously.
-    queueMicrotask(() => this.callSink(() => this.sink.onClose(reported)));
-  }
-
-  // ---- TcpHandle ----
-
-  write(chunk: Uint8Array): boolean {
-    if (this.ending || this.closed) return false;
-    if (chunk.byteLength > 0) {
-      if (this.queue === null) {
-        const n = this.socket.write(chunk);
-        if (n < 0) {
-          // Closed or reset under us. Bun 1.4.5 does not always run the close handler for a
-          // socket reset mid-response (seen by `npm run abuse`: 3 003 of 5 000 never closed,
-          // reproduced on a bare Bun.listen that paused after the failed write): close it here.
-          this.destroy();
-          return false;
-        }
-        if (n < chunk.byteLength) this.enqueue(n === 0 ? chunk : chunk.subarray(n));
-      } else {
-        this.enqueue(chunk);
-      }
-    }
-    return this.aboveMark();
-  }
-
-  writev(chunks: Uint8Array[]): boolean {
-    if (this.ending || this.closed) return false;
-    // Merge runs of chunks up to COALESCE_LIMIT into one buffer: one send instead of one per
-    // chunk (Bun's TCP docs: sockets do not buffer, batch small writes yourself).
-    let i = 0;
-    while (i < chunks.length) {
-      let total = 0;
-      let j = i;
-      while (j < chunks.length && (j === i || total + chunks[j]!.byteLength <= COALESCE_LIMIT)) {
-        total += chunks[j]!.byteLength;
-        j++;
-      }
-      let piece: Uint8Array;
-      if (j - i === 1) piece = chunks[i]!;
-      else {
-        piece = new Uint8Array(total);
-        let off = 0;
-        for (let k = i; k < j; k++) {
-          piece.set(chunks[k]!, off);
-          off += chunks[k]!.byteLength;
-        }
-      }
-      this.write(piece);
-      if (this.closed) return false;
-      i = j;
-    }
-    return this.aboveMark();
-  }
-
-  private enqueue(chunk: Uint8Array): void {
-    (this.queue ??= []).push(chunk);
-    this.queued += chunk.byteLength;
-  }
-
-  private aboveMark(): boolean {
-    if (this.queued < this.hwm) return true;
-    this.needDrain = true;
-    return false;
-  }
-
-  /** Sends what the kernel will take; called from Bun's `drain` handler. */
-  private flush(): void {
+    if ((this.flags & CLOSED) !== 0) return;
     const q = this.queue;
     while (q !== null && q.length > 0) {
       const head = q[0]!;
       const n = this.socket.write(head);
       if (n < 0) {
-        this.destroy(); // see write(): the close handler may never come on 1.4.5
+        this.destroy(); // see send(): the close handler may never come on 1.4.5
         return;
       }
       this.queued -= n;
@@ -346,24 +209,54 @@ class BunTcpHandle implements TcpHandle {
       q.shift();
     }
     if (q !== null && q.length === 0 && this.queue === q) this.queue = null;
-    if (this.needDrain && this.queued < this.hwm) {
-      this.needDrain = false;
-      this.callSink(() => this.sink.onDrain());
-      if (this.closed) return;
-    }
-    if (this.ending && this.queue === null) this.socket.end();
+    this.drained();
+    if ((this.flags & CLOSED) !== 0) return;
+    if ((this.flags & ENDING) !== 0 && this.queue === null) this.socket.end();
   }
 
-  end(): void {
-    if (this.ending || this.closed) return;
-    this.ending = true;
-    // Bun's end() is FIN + close (Node's destroySoon()); with bytes still queued it waits for
-    // the `drain` that empties the queue.
-    if (this.queue === null) this.socket.end();
+  handleClose(error?: Error): void {
+    if (!this.markClosed()) return;
+    const reported = this.destroyError ?? error;
+    // From a microtask: Bun runs the `close` handler synchronously inside socket.end()/close(),
+    // i.e. inside the core's own end()/destroy() call; Node emits 'close' asynchronously.
+    queueMicrotask(() => this.callSink(() => this.sink.onClose(reported)));
   }
+
+  // ---- the runtime calls of BufferedHandle ----
+
+  /** Bun's write is unbuffered: what the kernel refuses waits for `drain`. */
+  protected send(chunk: Uint8Array): void {
+    const n = this.socket.write(chunk);
+    if (n < 0) {
+      // Closed or reset under us: Bun 1.4.5 does not always run the close handler for a socket
+      // reset mid-response, so close it here.
+      this.destroy();
+      return;
+    }
+    this.queued -= n;
+    if (n < chunk.byteLength) this.queue = [n === 0 ? chunk : chunk.subarray(n)];
+  }
+
+  /** Bun's end() is FIN + close (Node's destroySoon()), sent once the queue is empty. */
+  protected finish(): void {
+    this.socket.end();
+  }
+
+  protected pauseReads(): void {
+    this.socket.pause?.();
+  }
+
+  protected resumeReads(): boolean {
+    this.socket.resume?.();
+    return false; // the socket reads on its own again
+  }
+
+  protected readOn(): void {}
+
+  // ---- TcpHandle ----
 
   destroy(error?: Error): void {
-    if (this.closed) return;
+    if ((this.flags & CLOSED) !== 0) return;
     this.destroyError ??= error;
     this.queue = null;
     this.queued = 0;
@@ -378,39 +271,6 @@ class BunTcpHandle implements TcpHandle {
     this.handleClose();
   }
 
-  pause(): void {
-    if (this.paused || this.closed) return;
-    this.paused = true;
-    this.socket.pause?.();
-  }
-
-  resume(): void {
-    if (!this.paused || this.closed) return;
-    this.paused = false;
-    this.socket.resume?.();
-    // Anything held back is delivered asynchronously (as Node's stream.resume()), so the core
-    // is not re-entered from its own call.
-    if ((this.held !== null || this.heldEnd) && !this.kickScheduled) {
-      this.kickScheduled = true;
-      queueMicrotask(() => this.kick());
-    }
-  }
-
-  /** A method, not a per-instance arrow: it runs only after a pause, rarely. */
-  private kick(): void {
-    this.kickScheduled = false;
-    const held = this.held;
-    while (held !== null && held.length > 0 && !this.paused && !this.closed) {
-      const chunk = held.shift()!;
-      this.callSink(() => this.sink.onData(chunk));
-    }
-    if (held !== null && held.length === 0 && this.held === held) this.held = null;
-    if (this.heldEnd && this.held === null && !this.paused && !this.closed) {
-      this.heldEnd = false;
-      this.callSink(() => this.sink.onEnd());
-    }
-  }
-
   setNoDelay(noDelay = true): void {
     this.socket.setNoDelay?.(noDelay);
   }
@@ -419,25 +279,12 @@ class BunTcpHandle implements TcpHandle {
     this.socket.setKeepAlive?.(enable, initialDelayMs);
   }
 
-  setHighWaterMark(bytes: number): void {
-    this.hwm = bytes;
-  }
-
   ref(): void {
-    if (!this.closed) this.socket.ref();
+    if ((this.flags & CLOSED) === 0) this.socket.ref();
   }
 
   unref(): void {
-    if (!this.closed) this.socket.unref();
-  }
-
-  private callSink(fn: () => void): void {
-    try {
-      fn();
-    } catch (err) {
-      this.destroy(asError(err));
-      rethrowLater(err);
-    }
+    if ((this.flags & CLOSED) === 0) this.socket.unref();
   }
 }
 
@@ -526,10 +373,11 @@ function bind(
           handOver(handle, onConnection);
         },
         data(socket, chunk) {
-          socket.data?.handleData(chunk);
+          // No copy: Bun 1.4.5 hands out a fresh buffer per event (module notes).
+          socket.data?.push(chunk);
         },
         end(socket) {
-          socket.data?.handleEnd();
+          socket.data?.pushEnd();
         },
         drain(socket) {
           socket.data?.handleDrain();

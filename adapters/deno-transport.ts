@@ -42,7 +42,6 @@
 import { Buffer } from "node:buffer";
 import type {
   AddressInfo,
-  ConnectionSink,
   Listener,
   ListenOptions,
   OnConnection,
@@ -53,7 +52,8 @@ import type {
 import { createPrivateKey } from "node:crypto";
 import { unavailableOption } from "../core/errors.ts";
 import { alpnList, HANDSHAKE_TIMEOUT, pemText, refuseTlsOptions, type TlsServerOptions } from "./_tls.ts";
-import { asError, checkExclusive, chmodAll, familyOf, handOver, NO_SINK, rethrowLater } from "./_shared.ts";
+import { asError, checkExclusive, chmodAll, familyOf, handOver } from "./_shared.ts";
+import { BufferedHandle, CLOSED, ENDING, PAUSED, WRITING } from "./_buffered-handle.ts";
 
 // ---- The slice of the Deno namespace this adapter uses (Deno 2.x) ----
 
@@ -115,17 +115,6 @@ declare const Deno: {
 // ---- Tunables ----
 
 /**
- * Queued-but-unwritten bytes above which `write()` returns `false`.
- *
- * 64 KiB: every Deno write is an async op, so the queue is always at least one op deep; a
- * mark of 64 KiB lets a typical response (headers + a body chunk or two) be accepted without a
- * `false`/`onDrain` round-trip, matches the 64 KiB reads this adapter (and Node) use, and is
- * Node ≥ 22's default `highWaterMark` for sockets, while bounding what a slow reader can make
- * one connection hold to a few hundred KiB at most (one chunk over the mark).
- */
-const HIGH_WATER_MARK = 64 * 1024;
-
-/**
  * Read sizes. The buffer of the read that is always pending is what an idle keep-alive
  * connection pins (Deno 2.9.6, 5 000 idle connections, a bare `Deno.Conn` with a pending read:
  * 7.3 KiB RSS each with a 1-byte buffer, 10.1 KiB with 2 KiB; with 16 KiB anyhttp cost 25 KiB).
@@ -158,9 +147,6 @@ export function nextReadSize(n: number, size: number, lastFull: boolean): number
   return next;
 }
 
-/** Queued chunks smaller than this are merged into one `conn.write()` (fewer async ops). */
-const COALESCE_LIMIT = 64 * 1024;
-
 // ---- Helpers ----
 
 /** Deno's errors already carry Node's `code` (checked on 2.9.6); fill it in if one does not. */
@@ -184,17 +170,9 @@ function normaliseListenError(e: unknown): Error {
   return err;
 }
 
-// DenoTcpHandle's states, one bit each in `flags` (one field instead of nine: 64 bytes less
-// per connection on 64-bit V8).
-const WRITING = 1; // a conn.write() is in flight (pump runs)
-const NEED_DRAIN = 2; // write() returned false: call onDrain once below the mark
-const ENDING = 4; // end() called: finish the queue, then FIN and close
-const READING = 8; // a conn.read() is pending
-const PAUSED = 16;
-const KICK_SCHEDULED = 32; // a kick() is queued after resume()
-const EOF = 64; // the peer's FIN was read
-const END_DELIVERED = 128; // onEnd() was called
-const CLOSED = 256;
+// DenoTcpHandle's own states, bits of BufferedHandle's `flags` (whose bits are below 128).
+const READING = 128; // a conn.read() is pending
+const EOF = 256; // the peer's FIN was read
 const LAST_FULL = 512; // the last read filled the buffer (see nextReadSize)
 
 /**
@@ -205,22 +183,12 @@ const LAST_FULL = 512; // the last read filled the buffer (see nextReadSize)
  * `remoteAddr` / `localAddr` on the conn, valid after close) instead of being copied into five
  * fields of every handle.
  */
-class DenoTcpHandle implements TcpHandle {
-  sink: ConnectionSink = NO_SINK;
-
-  // Write side. `queue` is null while empty, so an idle connection holds no array.
-  private queue: Uint8Array[] | null = null;
-  private queued = 0;
-  /** The write high-water mark: HIGH_WATER_MARK, or the server's `highWaterMark`. */
-  private hwm = HIGH_WATER_MARK;
-  private flags = 0;
-
-  // Read side.
+class DenoTcpHandle extends BufferedHandle {
   private buf = new Uint8Array(FIRST_READ);
-  /** A chunk read while paused, delivered by `resume()`. */
-  private held: Uint8Array | undefined = undefined;
 
-  constructor(private readonly conn: DenoConn) {}
+  constructor(private readonly conn: DenoConn) {
+    super();
+  }
 
   get encrypted(): boolean {
     return false;
@@ -252,11 +220,8 @@ class DenoTcpHandle implements TcpHandle {
 
   /**
    * Issues the next read, unless one is pending or the handle is paused, closed or at EOF;
-   * each settled read issues the next (see received()). Promise callbacks, not an async
-   * loop: a suspended async function keeps a generator with its register file, its own
-   * promise and two resume closures for as long as the connection is idle; `then` keeps one
-   * reaction and two small closures (Deno 2.9.6 heap snapshots: ~0.2 KiB less per idle
-   * connection). Nothing of a read chunk is kept by them either.
+   * each settled read issues the next. Promise callbacks, not an async loop: a suspended async
+   * function keeps a generator, a promise and two closures per idle connection.
    */
   private readNext(): void {
     if ((this.flags & (READING | PAUSED | CLOSED | EOF)) !== 0) return;
@@ -270,7 +235,7 @@ class DenoTcpHandle implements TcpHandle {
         this.flags &= ~READING;
         // BadResource/Interrupted after our own close() are expected; anything else
         // (ConnectionReset, ...) kills the connection.
-        if ((this.flags & CLOSED) === 0) this.fail(asError(e));
+        if ((this.flags & CLOSED) === 0) this.close(asError(e));
       },
     );
   }
@@ -281,22 +246,13 @@ class DenoTcpHandle implements TcpHandle {
     if (n === null) {
       this.flags |= EOF;
       // A paused connection hears about the FIN on resume(), as a paused Node socket does.
-      if ((this.flags & PAUSED) === 0) this.deliverEnd();
+      this.pushEnd();
       return false;
     }
-    // COPY: `this.buf` is reused by the next read and the chunk belongs to the core.
-    // Measured on Deno 2.9.6 (1 GiB echoed over loopback by a client in another process,
-    // median of 5 runs): copying out of a reused buffer ~690 MiB/s, a fresh buffer per
-    // read ~700 MiB/s, i.e. within noise (runs spread 490-790). The copy is kept because
-    // it allocates exactly `n` bytes, where a fresh 64 KiB buffer per read would pin 64 KiB
-    // behind every small chunk the core keeps.
-    // Handed on as a Buffer: Node code reading a request body or an upgraded socket calls
-    // chunk.toString(), Buffer methods, as it can on Node and Bun, whose sockets give
-    // Buffers. Copied straight into one (allocUnsafeSlow: its own exactly-sized memory, not
-    // the shared 8 KiB pool a kept chunk would pin): on Deno 2.9.6 a 40-byte chunk took
-    // 0.27 µs this way against 0.95 µs for slice() + Buffer.from(arrayBuffer), ~0.7 µs of
-    // the ~3 µs this adapter costs per request over a bare Deno.listen loop
-    // (bench/servers/raw-transport.ts against raw-deno.ts, server CPU time per request).
+    // COPY: `this.buf` is reused by the next read and the chunk belongs to the core; exactly
+    // `n` bytes, so a small chunk the core keeps does not pin a 64 KiB buffer.
+    // As a Buffer, as Node and Bun sockets give (Node code calls chunk.toString()), with its own
+    // memory (allocUnsafeSlow: a kept chunk must not pin the shared 8 KiB pool).
     const size = this.buf.byteLength;
     const chunk: Uint8Array = Buffer.allocUnsafeSlow(n);
     chunk.set(n === size ? this.buf : this.buf.subarray(0, n));
@@ -306,110 +262,24 @@ class DenoTcpHandle implements TcpHandle {
     if (n === size) this.flags |= LAST_FULL;
     else this.flags &= ~LAST_FULL;
     if (want !== size) this.buf = new Uint8Array(want);
-    if ((this.flags & PAUSED) !== 0) {
-      this.held = chunk;
-      return false;
-    }
-    try {
-      this.sink.onData(chunk);
-    } catch (err) {
-      this.sinkThrew(err);
-    }
+    this.push(chunk);
     return true;
   }
 
-  private deliverEnd(): void {
-    if ((this.flags & (END_DELIVERED | CLOSED)) !== 0) return;
-    this.flags |= END_DELIVERED;
-    this.callSink(() => this.sink.onEnd());
+  protected pauseReads(): void {}
+
+  protected resumeReads(): boolean {
+    return true; // a pull runtime: kick() issues the next read
   }
 
-  /** Runs after `resume()`: hands over what was held back, then reads on. A method, not a
-   * per-instance arrow: an idle connection should not carry a closure for it. */
-  private kick(): void {
-    this.flags &= ~KICK_SCHEDULED;
-    if ((this.flags & (PAUSED | CLOSED | READING)) !== 0) return;
-    const held = this.held;
-    if (held !== undefined) {
-      this.held = undefined;
-      this.callSink(() => this.sink.onData(held));
-      if ((this.flags & (PAUSED | CLOSED)) !== 0) return;
-    }
-    if ((this.flags & EOF) !== 0) this.deliverEnd();
-    else this.readNext();
-  }
-
-  pause(): void {
-    this.flags |= PAUSED;
-  }
-
-  resume(): void {
-    if ((this.flags & PAUSED) === 0) return;
-    this.flags &= ~PAUSED;
-    // Asynchronous, like Node's stream.resume(): the core may call resume() from inside one
-    // of its own callbacks and must not be re-entered.
-    if ((this.flags & (KICK_SCHEDULED | CLOSED)) === 0) {
-      this.flags |= KICK_SCHEDULED;
-      queueMicrotask(() => this.kick());
-    }
+  protected readOn(): void {
+    this.readNext();
   }
 
   // ---- writing ----
 
-  write(chunk: Uint8Array): boolean {
-    if ((this.flags & (ENDING | CLOSED)) !== 0) return false;
-    if (chunk.byteLength > 0) {
-      this.queued += chunk.byteLength;
-      // Nothing in flight (the usual case: one response per request): straight to the writer,
-      // no queue array.
-      if ((this.flags & WRITING) === 0) void this.pump(chunk);
-      else (this.queue ??= []).push(chunk);
-    }
-    return this.aboveMark();
-  }
-
-  writev(chunks: Uint8Array[]): boolean {
-    if ((this.flags & (ENDING | CLOSED)) !== 0) return false;
-    for (const c of chunks) {
-      if (c.byteLength === 0) continue;
-      (this.queue ??= []).push(c);
-      this.queued += c.byteLength;
-    }
-    if ((this.flags & WRITING) === 0 && this.queue !== null) void this.pump(this.next()!);
-    return this.aboveMark();
-  }
-
-  private aboveMark(): boolean {
-    if (this.queued < this.hwm) return true;
-    this.flags |= NEED_DRAIN;
-    return false;
-  }
-
-  /**
-   * The next chunk to write, taken off the queue with the small chunks behind it merged into
-   * one buffer (fewer async ops); null when nothing waits. An emptied queue is dropped, so an
-   * idle connection holds no array.
-   */
-  private next(): Uint8Array | null {
-    const q = this.queue;
-    if (q === null) return null;
-    if (q.length > 1 && q[0]!.byteLength < COALESCE_LIMIT) {
-      let total = 0;
-      let k = 0;
-      while (k < q.length && total + q[k]!.byteLength <= COALESCE_LIMIT) total += q[k++]!.byteLength;
-      if (k > 1) {
-        const merged = new Uint8Array(total);
-        let off = 0;
-        for (let i = 0; i < k; i++) {
-          merged.set(q[i]!, off);
-          off += q[i]!.byteLength;
-        }
-        q.splice(0, k, merged);
-      }
-    }
-    const head = q.shift()!;
-    if (q.length === 0) this.queue = null;
-    return head;
+  protected send(chunk: Uint8Array): void {
+    void this.pump(chunk);
   }
 
   /**
@@ -426,19 +296,16 @@ class DenoTcpHandle implements TcpHandle {
           n = await this.conn.write(head);
         } catch (e) {
           // BrokenPipe / ConnectionReset, or BadResource after our own close.
-          if ((this.flags & CLOSED) === 0) this.fail(asError(e));
+          if ((this.flags & CLOSED) === 0) this.close(asError(e));
           return;
         }
         if ((this.flags & CLOSED) !== 0) return;
         this.queued -= n;
         head = n < head.byteLength ? head.subarray(n) : null;
-        if ((this.flags & NEED_DRAIN) !== 0 && this.queued < this.hwm) {
-          this.flags &= ~NEED_DRAIN;
-          this.callSink(() => this.sink.onDrain());
-          if ((this.flags & CLOSED) !== 0) return;
-        }
-        // (onDrain may have queued more: `writing` is still true, so it went to the queue.)
-        head ??= this.next();
+        this.drained();
+        if ((this.flags & CLOSED) !== 0) return;
+        // (onDrain may have queued more: WRITING is still set, so it went to the queue.)
+        head ??= this.takeNext();
       }
     } finally {
       this.flags &= ~WRITING;
@@ -447,7 +314,7 @@ class DenoTcpHandle implements TcpHandle {
   }
 
   /** Queue flushed after `end()`: FIN, then close (Node's destroySoon()). */
-  private async finish(): Promise<void> {
+  protected async finish(): Promise<void> {
     if ((this.flags & CLOSED) !== 0) return;
     try {
       await this.conn.closeWrite();
@@ -457,27 +324,12 @@ class DenoTcpHandle implements TcpHandle {
     this.close(undefined);
   }
 
-  end(): void {
-    if ((this.flags & (ENDING | CLOSED)) !== 0) return;
-    this.flags |= ENDING;
-    if ((this.flags & WRITING) === 0) void this.finish();
-  }
-
   destroy(error?: Error): void {
     this.close(error);
   }
 
-  /** An I/O error: the connection is gone. */
-  private fail(error: Error): void {
-    this.close(error);
-  }
-
   private close(error: Error | undefined): void {
-    if ((this.flags & CLOSED) !== 0) return;
-    this.flags |= CLOSED;
-    this.queue = null;
-    this.queued = 0;
-    this.held = undefined;
+    if (!this.markClosed()) return;
     try {
       this.conn.close();
     } catch {
@@ -489,20 +341,6 @@ class DenoTcpHandle implements TcpHandle {
     queueMicrotask(() => this.callSink(() => this.sink.onClose(error)));
   }
 
-  private callSink(fn: () => void): void {
-    try {
-      fn();
-    } catch (err) {
-      this.sinkThrew(err);
-    }
-  }
-
-  /** A sink callback threw: a bug above the transport (see rethrowLater). */
-  private sinkThrew(err: unknown): void {
-    this.close(asError(err));
-    rethrowLater(err);
-  }
-
   // ---- options ----
 
   setNoDelay(noDelay = true): void {
@@ -511,10 +349,6 @@ class DenoTcpHandle implements TcpHandle {
     } catch {
       // Closed conn: nothing to set.
     }
-  }
-
-  setHighWaterMark(bytes: number): void {
-    this.hwm = bytes;
   }
 
   /**
