@@ -277,9 +277,9 @@ const POST = `POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/oc
 // The response heads each kind of server sends for the bench app, Date masked: node:http's
 // (which anyhttp, node:http on every runtime and the raw ceilings send, byte for byte), and
 // the two native peers', which order and case their fields their own way.
-/** node:http's head for a 200 with `type` and `length`. */
-export const nodeHead = (type, length) =>
-  `HTTP/1.1 200 OK\r\nContent-Type: ${type}\r\nContent-Length: ${length}\r\nDate: <date>\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\n`;
+/** node:http's head for a 200 with `type` and `length`; `keepAliveS`: the server's keep-alive timeout. */
+export const nodeHead = (type, length, keepAliveS = 5) =>
+  `HTTP/1.1 200 OK\r\nContent-Type: ${type}\r\nContent-Length: ${length}\r\nDate: <date>\r\nConnection: keep-alive\r\nKeep-Alive: timeout=${keepAliveS}\r\n\r\n`;
 const bunServeHead = (type, length) => `HTTP/1.1 200 OK\r\nContent-Type: ${type}\r\nDate: <date>\r\nContent-Length: ${length}\r\n\r\n`;
 const denoServeHead = (type, length) => `HTTP/1.1 200 OK\r\ncontent-type: ${type}\r\ncontent-length: ${length}\r\ndate: <date>\r\n\r\n`;
 
