@@ -29,11 +29,8 @@ export interface ConnectionHost {
   /** The host clock's time, ms since the epoch. */
   now(): number;
   /**
-   * A time from the host's clock (its creation). Connections keep their timestamps as
-   * milliseconds since it: small integers V8 stores in the field itself (Smis: up to 2^30 ms,
-   * 12 days after it, on any V8 build), where absolute epoch milliseconds are a 16-byte
-   * HeapNumber box per field per connection. Past that the numbers are boxed again: the same
-   * results, only larger.
+   * A time from the host's clock (its creation). Connections keep timestamps as milliseconds
+   * since it: small integers V8 keeps unboxed in the field (see `since`).
    */
   readonly epoch: number;
   /** Idle time after a response before a keep-alive connection closes, ms. */
@@ -96,8 +93,7 @@ export interface ConnectionHost {
   readonly handOff: HandOff | undefined;
 }
 
-// Connection states, bits of Connection#flags (one field instead of eight booleans: 56 bytes
-// less per connection on 64-bit V8).
+// Connection states, bits of Connection#flags: one field per connection instead of eight.
 const KEEP_ALIVE = 1; // the keep-alive latch: true -> false only
 const PROCESSING = 2; // #process is on the stack
 const PEER_ENDED = 4; // the peer half-closed
@@ -130,13 +126,9 @@ export const LINGER_MS = 2_000;
 export const BATCH_LIMIT = 64 * 1024;
 /**
  * Pipelined requests served in one go from one read; the rest of the read goes on after the
- * events those requests deferred ('finish', then 'close'). Until those ran, each exchange's
- * request and response stay alive: served in one go, one 64 KiB read of small GETs kept ~2 000
- * of them alive, and V8 grew its young generation to its maximum to copy them (`npm run
- * abuse`, pipeline flood on Node 20: new space 4 → 32 MiB for 20 000 requests, with the heap in
- * use flat). The continuation is queued behind the slice's 'finish' events, which queue the
- * 'close' events: at most three slices are live. 128: the 100-deep pipeline of `bench/core.ts`
- * stays one go.
+ * 'finish' and 'close' events those requests deferred, so at most three slices of exchanges are
+ * alive at once (a whole 64 KiB read of small GETs kept ~2 000 alive). 128: the 100-deep
+ * pipeline of `bench/core.ts` stays one go.
  */
 export const PIPELINE_SLICE = 128;
 
@@ -214,11 +206,9 @@ const parserPool: RequestParser[] = [];
 const POOL_MAX = 256;
 
 /**
- * `time` (the host clock's) as milliseconds since the host's epoch, as a Smi when it is a
- * whole number in range: a subtraction of two HeapNumbers (epoch milliseconds are beyond the
- * Smi range) gives a HeapNumber even when the result is whole, and one stored HeapNumber makes
- * V8 box that field in every connection. `| 0` gives V8's integer; out of range or fractional
- * (a custom clock), the plain difference is kept: the same arithmetic, only boxed.
+ * `time` (the host clock's) as milliseconds since the host's epoch, as a small integer when it
+ * is one (`| 0`): a stored HeapNumber would box that field in every connection. A fractional or
+ * out-of-range value (a custom clock) is kept as is: the same arithmetic, only boxed.
  */
 function since(host: ConnectionHost, time: number): number {
   const t = time - host.epoch;
