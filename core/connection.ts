@@ -20,6 +20,7 @@ import { type HandOff, type HandOffSocket, Socket, TlsSocket } from "./socket.ts
 import { next, RECEIVE, type ReceiveState } from "./state.ts";
 import { STATUS_CODES } from "./status-codes.ts";
 import { RemoteProtocolError } from "./errors.ts";
+import { readRequestHead } from "./request-head.ts";
 import { joinWire, latin1Encode } from "./_bytes.ts";
 import type { ConnectionSink, TcpHandle, TlsSession } from "./transport.ts";
 import { defer } from "./_tick.ts";
@@ -135,60 +136,6 @@ export const PIPELINE_SLICE = 128;
 // Up to this size several chunks of one write are copied into one buffer; above it they go as
 // a writev. 16 KiB: copying is cheaper than a second syscall well past a typical head + body.
 const COALESCE_LIMIT = 16 * 1024;
-
-// RFC 9112 §3.2 + RFC 3986 §3.2.2: Host = uri-host [ ":" port ]; uri-host is an IP-literal in
-// brackets, or a reg-name / IPv4 of unreserved, pct-encoded and sub-delims characters. Empty
-// is allowed (a target with no authority).
-const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|\[v[0-9A-Fa-f]+\.[\w\-.~!$&'()*+,;=:]+\]|[\w\-.~!$&'()*+,;=%]*)(?::\d*)?$/;
-
-interface HeadFields {
-  hosts: number;
-  host?: string;
-  contentLength?: string;
-  transferEncoding?: string;
-  expect?: string;
-}
-
-/** The fields the connection acts on, found in one pass (names compared case-insensitively). */
-function scanFields(raw: readonly string[]): HeadFields {
-  const f: HeadFields = { hosts: 0 };
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i];
-    // The usual spellings first: toLowerCase() allocates (and is slow on JSC).
-    switch (name.length) {
-      case 4:
-        if (name === "Host" || name === "host" || name.toLowerCase() === "host") {
-          f.hosts++;
-          f.host = raw[i + 1];
-        }
-        break;
-      case 6:
-        if (name === "Expect" || name.toLowerCase() === "expect") f.expect = f.expect === undefined ? raw[i + 1] : `${f.expect}, ${raw[i + 1]}`;
-        break;
-      case 14:
-        // llhttp rejects a second Content-Length, so the first is the only one.
-        if (name === "Content-Length" || name.toLowerCase() === "content-length") f.contentLength ??= raw[i + 1];
-        break;
-      case 17:
-        if (name === "Transfer-Encoding" || name.toLowerCase() === "transfer-encoding") {
-          f.transferEncoding = f.transferEncoding === undefined ? raw[i + 1] : `${f.transferEncoding}, ${raw[i + 1]}`;
-        }
-        break;
-    }
-  }
-  return f;
-}
-
-// The last Host value found valid: a client sends the same one on every request.
-let lastValidHost = "";
-
-/** True if `value` is a syntactically valid Host field value. */
-export function validHost(value: string): boolean {
-  if (value === lastValidHost) return true;
-  if (!HOST.test(value)) return false;
-  lastValidHost = value;
-  return true;
-}
 
 /** Build the canned response Node sends for a client error: status line + `Connection: close`. */
 export function cannedResponse(status: number): Uint8Array {
@@ -731,60 +678,15 @@ export class Connection implements ConnectionSink, MessageHooks {
     req.rawTrailers = p.rawTrailers;
     req.readableHighWaterMark = host.highWaterMark;
     req._attach(this, host.joinDuplicateHeaders);
-    // One pass over the fields that decide framing and validity; the user's `headers` object
-    // is built only if the user asks for it.
-    const f = scanFields(p.rawHeaders);
-    this.#declaredLength = f.contentLength === undefined ? -1 : Number(f.contentLength);
-    // RFC 9112 §3.2: a server MUST respond 400 to an HTTP/1.1 request that lacks a Host
-    // header field, has more than one, or has an invalid one.
-    if (f.hosts > 1 || (f.hosts === 0 && host.requireHostHeader && p.versionMajor === 1 && p.versionMinor >= 1)) {
-      this.#parseError(new RemoteProtocolError(
-        "HPE_INVALID_HOST",
-        f.hosts > 1 ? "Duplicate Host header" : "Missing Host header",
-        400,
-      ));
+    // The head rules (request-head.ts): the user's `headers` object is built only if the user
+    // asks for it.
+    const h = readRequestHead(p.rawHeaders, p.versionMajor, p.versionMinor, p.shouldKeepAlive, host);
+    this.#declaredLength = h.declaredLength;
+    if (h.error !== null) {
+      this.#parseError(h.error);
       return false;
     }
-    if (f.hosts === 1 && !validHost(f.host!)) {
-      this.#parseError(new RemoteProtocolError("HPE_INVALID_HOST", "Invalid Host header", 400));
-      return false;
-    }
-    // RFC 9112 §2.3: only HTTP/1.x is spoken here. HTTP/0.9 has no version and no headers
-    // to frame a reply with; a higher major version gets 505 (RFC 9110 §15.6.6).
-    if (p.versionMajor !== 1) {
-      this.#parseError(p.versionMajor === 0
-        ? new RemoteProtocolError("HPE_INVALID_VERSION", "HTTP/0.9 is not supported", 400)
-        : new RemoteProtocolError("HPE_INVALID_VERSION", "HTTP version not supported", 505));
-      return false;
-    }
-    const te = f.transferEncoding;
-    if (te !== undefined) {
-      // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing.
-      if (p.versionMinor === 0) {
-        this.#parseError(new RemoteProtocolError("HPE_INVALID_TRANSFER_ENCODING", "Transfer-Encoding in an HTTP/1.0 request", 400));
-        return false;
-      }
-      // RFC 9112 §6.1: a transfer coding we do not implement gets 501 (llhttp already rejects
-      // any list whose final coding is not chunked). Only chunked is implemented.
-      for (const coding of te.split(",")) {
-        // RFC 9110 §5.6.1: empty list elements are ignored ("chunked, , " is chunked).
-        if (coding.trim() === "") continue;
-        if (coding.trim().toLowerCase() !== "chunked") {
-          this.#parseError(new RemoteProtocolError("HPE_INVALID_TRANSFER_ENCODING", `Transfer coding not implemented: "${coding.trim()}"`, 501));
-          return false;
-        }
-      }
-    }
-    // maxRequestBodySize: refuse a declared length over the limit before reading it.
-    if (this.#declaredLength > host.maxRequestBodySize) {
-      this.#parseError(new RemoteProtocolError("ERR_HTTP_BODY_TOO_LARGE", "Request body too large", 413));
-      return false;
-    }
-    if (!p.shouldKeepAlive) this.#flags &= ~KEEP_ALIVE;
-    // RFC 9112 §6.3 item 3: a request with both Transfer-Encoding and Content-Length (which only
-    // the lenient parser lets through) is read by its Transfer-Encoding alone, and the server
-    // MUST close the connection after responding (RFC 9112 §11.2: request smuggling).
-    if (te !== undefined && f.contentLength !== undefined) this.#flags &= ~KEEP_ALIVE;
+    if (!h.keepAlive) this.#flags &= ~KEEP_ALIVE;
     this.#req = req;
     this.#bodyReceived = 0;
     if (p.upgrade) {
@@ -811,7 +713,7 @@ export class Connection implements ConnectionSink, MessageHooks {
       }
     }
     // Node 24's optimizeEmptyRequests: no body framing, so nothing will ever be read.
-    if (host.optimizeEmptyRequests && f.contentLength === undefined && te === undefined) req._dumpAndCloseReadable();
+    if (host.optimizeEmptyRequests && !h.framed) req._dumpAndCloseReadable();
     const max = host.maxRequestsPerSocket;
     if (max > 0 && this.requests >= max) this.#flags &= ~KEEP_ALIVE;
     const res = host.createResponse(req, this);
@@ -824,10 +726,9 @@ export class Connection implements ConnectionSink, MessageHooks {
       res.end();
       return (this.#flags & CLOSED) === 0;
     }
-    const expect = f.expect;
-    if (expect !== undefined && p.versionMajor === 1 && p.versionMinor >= 1) {
+    if (h.expectation !== null) {
       // RFC 9110 §10.1.1: 100-continue is the only expectation defined; others get 417.
-      if (/(?:^|\W)100-continue(?:$|\W)/i.test(expect)) {
+      if (h.expectation === "continue") {
         if (host.listenerCount("checkContinue") > 0) {
           host.dispatch("checkContinue", req, res);
         } else {

@@ -27,6 +27,7 @@ export {
 export { type ResponseOwner, ServerResponse, shareOutgoingHeaders, type WriteCallback } from "./server-response.ts";
 export { type HandOff, type HandOffSocket, Socket, type SocketHooks, TlsSocket } from "./socket.ts";
 export { cannedResponse, Connection, type ConnectionHost, DRAIN_LIMIT } from "./connection.ts";
+export { readRequestHead, type RequestHead, type RequestHeadRules, validHost } from "./request-head.ts";
 export { LocalProtocolError, RemoteProtocolError, unavailableOption } from "./errors.ts";
 export { EventEmitter, type Listener as EmitterListener } from "./_events.ts";
 export { STATUS_CODES } from "./status-codes.ts";
