@@ -24,10 +24,15 @@ export {
   type MessageHooks,
   type PipeTarget,
 } from "./incoming-message.ts";
-export { type ResponseOwner, ServerResponse, shareOutgoingHeaders, type WriteCallback } from "./server-response.ts";
+export { type ResponseOwner, type ResponseSettings, ServerResponse, shareOutgoingHeaders, type WriteCallback } from "./server-response.ts";
 export { type HandOff, type HandOffSocket, Socket, type SocketHooks, TlsSocket } from "./socket.ts";
 export { cannedResponse, Connection, type ConnectionHost, DRAIN_LIMIT } from "./connection.ts";
+export { BATCH_LIMIT, LINGER_MS, PAUSE_BODY, PAUSE_DRAIN, PAUSE_QUEUE, Wire } from "./wire.ts";
+export type { ParserSettings } from "./parser/pool.ts";
+export { type ExpiredTimer, expiredTimer, type TimerPhase, type TimerSettings } from "./timers.ts";
 export { readRequestHead, type RequestHead, type RequestHeadRules, validHost } from "./request-head.ts";
+// The response-head rules: the function, its fact and verdict bits.
+export * from "./response-head.ts";
 export { LocalProtocolError, RemoteProtocolError, unavailableOption } from "./errors.ts";
 export { EventEmitter, type Listener as EmitterListener } from "./_events.ts";
 export { STATUS_CODES } from "./status-codes.ts";
@@ -42,6 +47,9 @@ export {
 } from "./serializer.ts";
 export { bodyWriter, ChunkedWriter, IdentityWriter, NoBodyWriter, type BodyWriter, type Framing } from "./body-writers.ts";
 export {
+  CONNECTION,
+  type ConnectionEvent,
+  type ConnectionState,
   next,
   RECEIVE,
   type ReceiveEvent,

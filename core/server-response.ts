@@ -36,18 +36,17 @@ import {
   validateHeaderValue,
 } from "./serializer.ts";
 import { next, SEND, type SendState } from "./state.ts";
+import * as rh from "./response-head.ts";
 import { defer } from "./_tick.ts";
 
 /** What a response needs from the connection that carries it. */
 export interface ResponseOwner {
   /** Milliseconds since the epoch (the injected clock). */
   now(): number;
-  /** Server's `keepAliveTimeout` in ms (0: no `Keep-Alive` header). */
-  readonly keepAliveTimeout: number;
-  /** Server's `maxRequestsPerSocket` (0: none), advertised in `Keep-Alive: max=`. */
-  readonly maxRequestsPerSocket: number;
   /** Whether the connection may stay open after this response (request side's verdict). */
   readonly keepAlive: boolean;
+  /** The server's options a response reads (the server itself, for a connection). */
+  readonly options: ResponseSettings;
   /**
    * Queue wire bytes. Returns false above the transport's high-water mark. `chunks` is handed
    * over: the owner may keep and extend the array (callers pass arrays of their own making).
@@ -55,6 +54,14 @@ export interface ResponseOwner {
   send(res: ServerResponse, chunks: Uint8Array[]): boolean;
   /** The response is complete; `close` says the connection must close after it. */
   finished(res: ServerResponse, close: boolean): void;
+}
+
+/** The server's options a response reads. */
+export interface ResponseSettings {
+  /** Server's `keepAliveTimeout` in ms (0: no `Keep-Alive` header). */
+  readonly keepAliveTimeout: number;
+  /** Server's `maxRequestsPerSocket` (0: none), advertised in `Keep-Alive: max=`. */
+  readonly maxRequestsPerSocket: number;
   /** Buffered bytes above which `write()` returns false (the server's `highWaterMark`; 16 KiB). */
   readonly highWaterMark?: number;
   /** Throw on a body write to a response that has none (the server's option). */
@@ -75,9 +82,6 @@ export type WriteCallback = (error?: Error | null) => void;
 type Field = [name: string, value: HeaderValue];
 type Fields = Record<string, Field>;
 
-const REMOVED_CONNECTION = 1;
-const REMOVED_LENGTH = 2;
-const REMOVED_TE = 4;
 
 /**
  * What `writableHighWaterMark` reports without the server's `highWaterMark` option: Node 20's
@@ -138,18 +142,13 @@ function keepAliveValue(timeoutMs: number, max: number): string {
   return keepAliveText;
 }
 
-// Header fields #buildHead acts on (bits of #seen).
 /** Node's `chunkExpression`: a `chunked` token in a list (TE of the request, TE of the response). */
 const CHUNKED_TOKEN = /(?:^|\W)chunked(?:$|\W)/i;
 /** Node's `RE_CONN_CLOSE`: a `close` token in a Connection field. */
 const CLOSE_TOKEN = /(?:^|\W)close(?:$|\W)/i;
 
-const SEEN_CONNECTION = 1;
-const SEEN_LENGTH = 2;
-const SEEN_TE = 4;
-const SEEN_DATE = 8;
-const SEEN_KEEP_ALIVE = 16;
-const SEEN_TRAILER = 32;
+/** A `Date` field met while the head is built (beside the facts of response-head.ts). */
+const HAS_DATE = 1 << 20;
 
 /**
  * Store our responses' headers under `key`, the running runtime's own `kOutHeaders` symbol, so
@@ -236,16 +235,16 @@ export class ServerResponse extends EventEmitter {
   #rawList: Field[] | null = null;
   /** writeHead's header object, when no header was set before (sent as given, not stored). */
   #rawObject: Record<string, HeaderValue> | null = null;
-  // While #buildHead runs: the SEEN_* fields met.
+  // While #buildHead runs: the facts (response-head.ts) its fields gave.
   #seen = 0;
   #removed = 0;
   /** The head once built (Node's `_header`), as parts (see `encodeHead`). */
   #head: HeadParts | null = null;
   /** `#head` as text, once `_header` was read. */
   #headString: string | null = null;
-  #headSent = false;
   /** end()'s callback, called after 'finish'. */
   #endCallback: WriteCallback | null = null;
+  /** SEND (state.ts): `waiting` until the head's bytes go out, `done` after `end()`. */
   #state: SendState = "waiting";
   #writer: BodyWriter | null = null;
   #framing: Framing = "close";
@@ -311,7 +310,7 @@ export class ServerResponse extends EventEmitter {
   }
   /** The server's `highWaterMark` (16 KiB): corked bytes past it make `write()` return `false`. */
   get writableHighWaterMark(): number {
-    return this.#owner.highWaterMark ?? HIGH_WATER_MARK;
+    return this.#owner.options.highWaterMark ?? HIGH_WATER_MARK;
   }
   /**
    * Bytes written but not yet known to be sent: those held by `cork()`, plus those handed to
@@ -399,13 +398,13 @@ export class ServerResponse extends EventEmitter {
     // stops the server from adding it itself.
     switch (key) {
       case "connection":
-        this.#removed |= REMOVED_CONNECTION;
+        this.#removed |= rh.REMOVED_CONNECTION;
         break;
       case "content-length":
-        this.#removed |= REMOVED_LENGTH;
+        this.#removed |= rh.REMOVED_LENGTH;
         break;
       case "transfer-encoding":
-        this.#removed |= REMOVED_TE;
+        this.#removed |= rh.REMOVED_TE;
         break;
       case "date":
         this.sendDate = false;
@@ -433,24 +432,24 @@ export class ServerResponse extends EventEmitter {
   // Node's own fields, which its OutgoingMessage.prototype methods read and set on us.
   /** Node's flag: `Connection` was removed, so the server must not add one. */
   get _removedConnection(): boolean {
-    return (this.#removed & REMOVED_CONNECTION) !== 0;
+    return (this.#removed & rh.REMOVED_CONNECTION) !== 0;
   }
   set _removedConnection(v: boolean) {
-    this.#removed = v ? this.#removed | REMOVED_CONNECTION : this.#removed & ~REMOVED_CONNECTION;
+    this.#removed = v ? this.#removed | rh.REMOVED_CONNECTION : this.#removed & ~rh.REMOVED_CONNECTION;
   }
   /** Node's flag: `Content-Length` was removed, so the server must not add one. */
   get _removedContLen(): boolean {
-    return (this.#removed & REMOVED_LENGTH) !== 0;
+    return (this.#removed & rh.REMOVED_LENGTH) !== 0;
   }
   set _removedContLen(v: boolean) {
-    this.#removed = v ? this.#removed | REMOVED_LENGTH : this.#removed & ~REMOVED_LENGTH;
+    this.#removed = v ? this.#removed | rh.REMOVED_LENGTH : this.#removed & ~rh.REMOVED_LENGTH;
   }
   /** Node's flag: `Transfer-Encoding` was removed, so the server must not add one. */
   get _removedTE(): boolean {
-    return (this.#removed & REMOVED_TE) !== 0;
+    return (this.#removed & rh.REMOVED_TE) !== 0;
   }
   set _removedTE(v: boolean) {
-    this.#removed = v ? this.#removed | REMOVED_TE : this.#removed & ~REMOVED_TE;
+    this.#removed = v ? this.#removed | rh.REMOVED_TE : this.#removed & ~rh.REMOVED_TE;
   }
   /** Bun's `OutgoingMessage.prototype.setHeader` asks this; our validation is strict. */
   _isLenientHeaderValidation(): boolean {
@@ -556,8 +555,7 @@ export class ServerResponse extends EventEmitter {
       encoding = undefined;
     }
     let bytes = chunkBytes(data, encoding ?? undefined);
-    if (!this.#headSent && this.#head !== null) {
-      this.#headSent = true;
+    if (this.#state === "waiting" && this.#head !== null) {
       this.#state = next(SEND, this.#state, "write-head");
       bytes = bytes.byteLength ? encodeHead(this.#head, [bytes], bytes.byteLength) : encodeHead(this.#head);
     }
@@ -624,7 +622,7 @@ export class ServerResponse extends EventEmitter {
     const data = chunkBytes(chunk, encoding ?? undefined);
     if (this.#head === null) this._implicitHeader();
     // Node's write_: the head is built first, then a body write to a HEAD/204/304 throws.
-    if (!this.#hasBody && this.#owner.rejectNonStandardBodyWrites) throw bodyNotAllowed();
+    if (!this.#hasBody && this.#owner.options.rejectNonStandardBodyWrites) throw bodyNotAllowed();
     const ok = this.#writeBody(data);
     if (callback) defer(() => callback!(null));
     return ok;
@@ -680,7 +678,7 @@ export class ServerResponse extends EventEmitter {
       this._implicitHeader();
     }
     // Node's end(chunk) writes a truthy chunk through write_, which throws as write() does.
-    if (chunk && !this.#hasBody && this.#owner.rejectNonStandardBodyWrites) throw bodyNotAllowed();
+    if (chunk && !this.#hasBody && this.#owner.options.rejectNonStandardBodyWrites) throw bodyNotAllowed();
     if (this.strictContentLength && this.#framing === "length" && this.#contentLength !== null) {
       const total = this.#bytesWritten + (this.#hasBody && data ? data.byteLength : 0);
       if (total !== this.#contentLength) throw this.#lengthMismatch(total);
@@ -689,7 +687,7 @@ export class ServerResponse extends EventEmitter {
     const framed = data && this.#hasBody ? this.#frame(data) : NO_CHUNKS;
     const tail = this.#writer!.end(this.#framing === "chunked" ? this.#trailers : undefined);
     const wire = tail.length === 0 ? framed : framed.length === 0 ? tail : [...framed, ...tail];
-    if (!this.#headSent) this.#sendHead(wire);
+    if (this.#state === "waiting") this.#sendHead(wire);
     else if (wire.length) this.#emitWire(wire);
     this.#state = next(SEND, this.#state, "write-end");
     if (this.#corked) {
@@ -879,55 +877,28 @@ export class ServerResponse extends EventEmitter {
         if (fields !== null) for (const key in fields) this.#headLine(head, fields[key][0], fields[key][1]);
       }
     }
-    const seen = this.#seen;
-    const hasConnection = (seen & SEEN_CONNECTION) !== 0;
-    const hasLength = (seen & SEEN_LENGTH) !== 0;
-    const hasTE = (seen & SEEN_TE) !== 0;
-    const hasDate = (seen & SEEN_DATE) !== 0;
-    const hasTrailer = (seen & SEEN_TRAILER) !== 0;
-    const defaultKeepAlive = (seen & SEEN_KEEP_ALIVE) === 0;
-    // Framing first (RFC 9112 §6.3), so the Connection header can tell the truth about it.
-    let lengthName = "";
-    let lengthValue = "";
-    if (!this.#hasBody) {
-      this.#framing = "none";
-    } else if (hasTE) {
-      this.#framing = this.chunkedEncoding ? "chunked" : "close";
-    } else if (hasLength) {
-      this.#framing = "length";
-    } else if (!this.useChunkedEncodingByDefault) {
-      // HTTP/1.0 peer: the body ends when the connection closes (RFC 9112 §6.3, item 8).
-      this.#framing = "close";
-    } else if (!hasTrailer && this.#contentLength !== null && !(this.#removed & REMOVED_LENGTH)) {
-      lengthName = "Content-Length";
-      lengthValue = `${this.#contentLength}`;
-      this.#framing = "length";
-    } else if (!(this.#removed & REMOVED_TE)) {
-      lengthName = "Transfer-Encoding";
-      lengthValue = "chunked";
-      this.chunkedEncoding = true;
-      this.#framing = "chunked";
-    } else {
-      this.#framing = "close";
+    // The rules are response-head.ts's; here the facts go in and the verdict is written out.
+    let facts = this.#seen | this.#removed;
+    if (this.chunkedEncoding) facts |= rh.HAS_TE_CHUNKED;
+    if (!this.#hasBody) facts |= rh.NO_BODY;
+    if (this.useChunkedEncodingByDefault) facts |= rh.PEER_CHUNKED;
+    if (this.#contentLength !== null) facts |= rh.LENGTH_KNOWN;
+    if (this.shouldKeepAlive) facts |= rh.REUSABLE;
+    const timeout = this.#owner.options.keepAliveTimeout;
+    if (timeout) facts |= rh.ADVERTISE_TIMEOUT;
+    const v = rh.responseHead(facts);
+    this.#framing = rh.FRAMINGS[v & rh.FRAMING];
+    if ((v & rh.CLOSES) !== 0) this.#last = true;
+    if ((v & rh.ADD_CHUNKED) !== 0) this.chunkedEncoding = true;
+    if ((facts & HAS_DATE) === 0 && this.sendDate) head.push("Date", httpDate(this.#owner.now()));
+    if ((v & rh.SAY_KEEP_ALIVE) !== 0) {
+      head.push("Connection", "keep-alive");
+      if ((v & rh.SAY_TIMEOUT) !== 0) head.push("Keep-Alive", keepAliveValue(timeout, this.#owner.options.maxRequestsPerSocket));
+    } else if ((v & rh.SAY_CLOSE) !== 0) {
+      head.push("Connection", "close");
     }
-    // A close-delimited body ends the connection; Node still says keep-alive for a
-    // non-chunked Transfer-Encoding set by the handler, we say close (RFC 9112 §6.3, item 8).
-    if (this.#framing === "close") this.#last = true;
-    if (!hasDate && this.sendDate) head.push("Date", httpDate(this.#owner.now()));
-    if (!hasConnection) {
-      const keep = !this.#last && this.shouldKeepAlive && (hasLength || this.useChunkedEncodingByDefault);
-      if (!keep) this.#last = true;
-      if (this.#removed & REMOVED_CONNECTION) {
-        // Node: a removed Connection header is not replaced.
-      } else if (keep) {
-        head.push("Connection", "keep-alive");
-        const t = this.#owner.keepAliveTimeout;
-        if (t && defaultKeepAlive) head.push("Keep-Alive", keepAliveValue(t, this.#owner.maxRequestsPerSocket));
-      } else {
-        head.push("Connection", "close");
-      }
-    }
-    if (lengthName) head.push(lengthName, lengthValue);
+    if ((v & rh.ADD_LENGTH) !== 0) head.push("Content-Length", `${this.#contentLength}`);
+    else if ((v & rh.ADD_CHUNKED) !== 0) head.push("Transfer-Encoding", "chunked");
     if (this.#framing !== "length") this.#contentLength = null;
     this.#writer = bodyWriter(this.#framing);
   }
@@ -937,7 +908,7 @@ export class ServerResponse extends EventEmitter {
     if (Array.isArray(value)) {
       // Node's processHeader: a `Cookie` list, or a list for a name in `uniqueHeaders`, is one
       // field line joined with `; `; any other list is a line per value.
-      const unique = this.#owner.uniqueHeaders;
+      const unique = this.#owner.options.uniqueHeaders;
       if ((value.length > 1 && name.length === 6 && name.toLowerCase() === "cookie") ||
         (unique != null && unique.has(name.toLowerCase()))) {
         parts.push(name, value.join("; "));
@@ -951,25 +922,24 @@ export class ServerResponse extends EventEmitter {
     if (n !== 4 && n !== 7 && n !== 10 && n !== 14 && n !== 17) return;
     switch (name.toLowerCase()) {
       case "connection":
-        this.#seen |= SEEN_CONNECTION;
-        if (CLOSE_TOKEN.test(String(value))) this.#last = true;
+        this.#seen |= CLOSE_TOKEN.test(String(value)) ? rh.HAS_CONNECTION | rh.HAS_CLOSE : rh.HAS_CONNECTION;
         break;
       case "content-length":
-        this.#seen |= SEEN_LENGTH;
+        this.#seen |= rh.HAS_LENGTH;
         this.#contentLength = Number(value);
         break;
       case "transfer-encoding":
-        this.#seen |= SEEN_TE;
+        this.#seen |= rh.HAS_TE;
         if (CHUNKED_TOKEN.test(String(value))) this.chunkedEncoding = true;
         break;
       case "date":
-        this.#seen |= SEEN_DATE;
+        this.#seen |= HAS_DATE;
         break;
       case "keep-alive":
-        this.#seen |= SEEN_KEEP_ALIVE;
+        this.#seen |= rh.HAS_KEEP_ALIVE;
         break;
       case "trailer":
-        this.#seen |= SEEN_TRAILER;
+        this.#seen |= rh.HAS_TRAILER;
         break;
     }
   }
@@ -991,18 +961,17 @@ export class ServerResponse extends EventEmitter {
 
   #writeBody(data: Uint8Array): boolean {
     if (!this.#hasBody) {
-      if (!this.#headSent) this.#sendHead([]);
+      if (this.#state === "waiting") this.#sendHead([]);
       return true;
     }
     const wire = this.#frame(data);
-    if (!this.#headSent) return this.#sendHead(wire);
+    if (this.#state === "waiting") return this.#sendHead(wire);
     if (wire.length === 0) return !this.#needDrain;
     return this.#emitWire(wire);
   }
 
   #sendHead(body: Uint8Array[]): boolean {
-    if (this.#headSent) return this.#emitWire(body);
-    this.#headSent = true;
+    if (this.#state !== "waiting") return this.#emitWire(body);
     this.#state = next(SEND, this.#state, "write-head");
     // A small first body goes out in the head's buffer (one copy, one write); a large one
     // follows it as chunks of its own (the connection sends them as a writev).

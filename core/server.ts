@@ -11,11 +11,13 @@
  */
 
 import { EventEmitter } from "./_events.ts";
-import { BATCH_LIMIT, Connection, type ConnectionHost } from "./connection.ts";
+import { Connection } from "./connection.ts";
+import type { ConnectionHost } from "./connection-host.ts";
+import { BATCH_LIMIT } from "./wire.ts";
 import type { RemoteProtocolError } from "./errors.ts";
 import { rangeError, typeError } from "./errors.ts";
 import { IncomingMessage } from "./incoming-message.ts";
-import { ServerResponse } from "./server-response.ts";
+import { type ResponseOwner, ServerResponse } from "./server-response.ts";
 import type { HandOff, Socket } from "./socket.ts";
 import {
   type AddressInfo,
@@ -482,9 +484,11 @@ export class Server extends EventEmitter implements ConnectionHost {
     isConnect ||
     (this.shouldUpgradeCallback === defaultShouldUpgrade ? this.listenerCount("upgrade") > 0 : "ask");
 
-  /** @internal Ask `shouldUpgradeCallback` about `req` (an Upgrade, not a CONNECT). */
-  shouldUpgrade(req: IncomingMessage): boolean {
-    return !!this.shouldUpgradeCallback.call(this, req);
+  /** @internal Node: `req.upgrade = CONNECT || !!server.shouldUpgradeCallback(req)`; `asked`
+   * only when the user gave a callback (see acceptUpgrade). */
+  takesUpgrade(req: IncomingMessage, asked: boolean): boolean {
+    if (asked) return !!this.shouldUpgradeCallback.call(this, req);
+    return req.method === "CONNECT" || this.listenerCount("upgrade") > 0;
   }
 
   /** @internal The injected clock's time. */
@@ -498,8 +502,32 @@ export class Server extends EventEmitter implements ConnectionHost {
   }
 
   /** @internal */
-  createResponse(req: IncomingMessage, conn: Connection): ServerResponse {
+  createResponse(req: IncomingMessage, conn: ResponseOwner): ServerResponse {
     return new this.#Res(req, conn);
+  }
+
+  /** @internal Hand an exchange to the program (see ConnectionHost.serve). */
+  serve(req: IncomingMessage, res: ServerResponse, expectation: string | null, dropped: boolean): void {
+    if (dropped) {
+      this.dispatch("dropRequest", req, req.socket);
+      res.writeHead(503);
+      res.end();
+    } else if (expectation === null) {
+      this.dispatch("request", req, res);
+    } else if (expectation === "continue") {
+      // RFC 9110 §10.1.1: 100-continue is the only expectation defined; others get 417.
+      if (this.listenerCount("checkContinue") > 0) {
+        this.dispatch("checkContinue", req, res);
+      } else {
+        res.writeContinue();
+        this.dispatch("request", req, res);
+      }
+    } else if (this.listenerCount("checkExpectation") > 0) {
+      this.dispatch("checkExpectation", req, res);
+    } else {
+      res.writeHead(417);
+      res.end();
+    }
   }
 
   /** @internal Emit an exchange event (`'request'`, `'checkContinue'`, `'upgrade'`, ...). */

@@ -6,10 +6,16 @@
  * and throws. This is h11's `_state.py`, cut to a server's needs (RFC 9112 §9).
  *
  * - receive half (the request): `idle → head → body → done`, back to `idle` once both halves
- *   are done and the connection is kept alive; `error` or `closed` from anywhere; `done` at
- *   once when the connection is handed off (an upgrade or CONNECT: HTTP ends there).
+ *   are done and the connection is kept alive, or on to `must-close` when it is not (h11's
+ *   MUST_CLOSE: the keep-alive latch is off); `error` or `closed` from anywhere; `done` at once
+ *   when the connection is handed off (an upgrade or CONNECT: HTTP ends there). A body the
+ *   handler did not read is `discarding` once the response is done (RFC 9112 §9.3: read it to
+ *   keep the connection).
  * - send half (the response, made when the request head is complete): `waiting → body → done`;
  *   `waiting` may send any number of 1xx heads first.
+ * - the connection as a whole: `open`, then `upgraded` (bytes belong to the socket's new
+ *   owner), `lingering` (closing, but still reading and discarding so the peer sees our
+ *   response, RFC 9112 §9.6), `ending` (our FIN or a destroy is on its way) and `closed`.
  *
  * @module
  */
@@ -17,14 +23,16 @@
 import { LocalProtocolError } from "./errors.ts";
 
 /** Where the request side is. */
-export type ReceiveState = "idle" | "head" | "body" | "done" | "closed" | "error";
+export type ReceiveState = "idle" | "head" | "body" | "discarding" | "done" | "must-close" | "closed" | "error";
 /** What happens on the request side. */
 export type ReceiveEvent =
   | "message-begin"
   | "head-complete"
   | "message-complete"
   | "hand-off"
+  | "discard"
   | "next"
+  | "last"
   | "peer-closed"
   | "parse-error";
 
@@ -43,9 +51,17 @@ export const RECEIVE: Transitions<ReceiveState, ReceiveEvent> = {
   idle: { "message-begin": "head", "peer-closed": "closed", "parse-error": "error" },
   head: { "head-complete": "body", "peer-closed": "closed", "parse-error": "error" },
   // A bodiless request goes head-complete → message-complete in one execute().
-  body: { "message-complete": "done", "hand-off": "done", "peer-closed": "closed", "parse-error": "error" },
+  body: {
+    "message-complete": "done",
+    "hand-off": "done",
+    discard: "discarding",
+    "peer-closed": "closed",
+    "parse-error": "error",
+  },
+  discarding: { "message-complete": "done", "peer-closed": "closed", "parse-error": "error" },
   // A timeout or a hand-off refusal can also end a finished exchange, or a closed one.
-  done: { next: "idle", "peer-closed": "done", "parse-error": "error" },
+  done: { next: "idle", last: "must-close", "peer-closed": "done", "parse-error": "error" },
+  "must-close": { "peer-closed": "must-close" },
   closed: { "peer-closed": "closed", "parse-error": "closed" },
   error: { "peer-closed": "error", "parse-error": "error" },
 };
@@ -58,6 +74,24 @@ export const SEND: Transitions<SendState, SendEvent> = {
   waiting: { "write-informational": "waiting", "write-head": "body" },
   body: { "write-end": "done" },
   done: {},
+};
+
+/** Where the connection as a whole is. */
+export type ConnectionState = "open" | "upgraded" | "lingering" | "ending" | "closed";
+/** What happens to the connection as a whole. */
+export type ConnectionEvent = "hand-off" | "linger" | "end" | "close";
+
+/**
+ * The connection's legal moves. `end` is our side closing (a FIN after what is queued, or a
+ * destroy); `close` is the transport reporting the connection gone, which can come from
+ * anywhere (a reset). A destroy may follow an end.
+ */
+export const CONNECTION: Transitions<ConnectionState, ConnectionEvent> = {
+  open: { "hand-off": "upgraded", linger: "lingering", end: "ending", close: "closed" },
+  upgraded: { end: "ending", close: "closed" },
+  lingering: { end: "ending", close: "closed" },
+  ending: { end: "ending", close: "closed" },
+  closed: {},
 };
 
 /**

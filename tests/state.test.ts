@@ -3,13 +3,33 @@
 // table is one the server never makes.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { LocalProtocolError, next, RECEIVE, SEND } from "../core/mod.ts";
-import type { ReceiveEvent, ReceiveState, SendEvent, SendState, Transitions } from "../core/mod.ts";
+import { CONNECTION, LocalProtocolError, next, RECEIVE, SEND } from "../core/mod.ts";
+import type {
+  ConnectionEvent,
+  ConnectionState,
+  ReceiveEvent,
+  ReceiveState,
+  SendEvent,
+  SendState,
+  Transitions,
+} from "../core/mod.ts";
 
-const RECEIVE_STATES: ReceiveState[] = ["idle", "head", "body", "done", "closed", "error"];
-const RECEIVE_EVENTS: ReceiveEvent[] = ["message-begin", "head-complete", "message-complete", "hand-off", "next", "peer-closed", "parse-error"];
+const RECEIVE_STATES: ReceiveState[] = ["idle", "head", "body", "discarding", "done", "must-close", "closed", "error"];
+const RECEIVE_EVENTS: ReceiveEvent[] = [
+  "message-begin",
+  "head-complete",
+  "message-complete",
+  "hand-off",
+  "discard",
+  "next",
+  "last",
+  "peer-closed",
+  "parse-error",
+];
 const SEND_STATES: SendState[] = ["waiting", "body", "done"];
 const SEND_EVENTS: SendEvent[] = ["write-informational", "write-head", "write-end"];
+const CONNECTION_STATES: ConnectionState[] = ["open", "upgraded", "lingering", "ending", "closed"];
+const CONNECTION_EVENTS: ConnectionEvent[] = ["hand-off", "linger", "end", "close"];
 
 /** Every legal move, written out: a change to a table has to change this list too. */
 const RECEIVE_MOVES: [ReceiveState, ReceiveEvent, ReceiveState][] = [
@@ -21,11 +41,17 @@ const RECEIVE_MOVES: [ReceiveState, ReceiveEvent, ReceiveState][] = [
   ["head", "parse-error", "error"],
   ["body", "message-complete", "done"],
   ["body", "hand-off", "done"],
+  ["body", "discard", "discarding"],
   ["body", "peer-closed", "closed"],
   ["body", "parse-error", "error"],
+  ["discarding", "message-complete", "done"],
+  ["discarding", "peer-closed", "closed"],
+  ["discarding", "parse-error", "error"],
   ["done", "next", "idle"],
+  ["done", "last", "must-close"],
   ["done", "peer-closed", "done"],
   ["done", "parse-error", "error"],
+  ["must-close", "peer-closed", "must-close"],
   ["closed", "peer-closed", "closed"],
   ["closed", "parse-error", "closed"],
   ["error", "peer-closed", "error"],
@@ -35,6 +61,18 @@ const SEND_MOVES: [SendState, SendEvent, SendState][] = [
   ["waiting", "write-informational", "waiting"],
   ["waiting", "write-head", "body"],
   ["body", "write-end", "done"],
+];
+const CONNECTION_MOVES: [ConnectionState, ConnectionEvent, ConnectionState][] = [
+  ["open", "hand-off", "upgraded"],
+  ["open", "linger", "lingering"],
+  ["open", "end", "ending"],
+  ["open", "close", "closed"],
+  ["upgraded", "end", "ending"],
+  ["upgraded", "close", "closed"],
+  ["lingering", "end", "ending"],
+  ["lingering", "close", "closed"],
+  ["ending", "end", "ending"],
+  ["ending", "close", "closed"],
 ];
 
 function check<S extends string, E extends string>(table: Transitions<S, E>, states: S[], events: E[], moves: [S, E, S][]): void {
@@ -68,9 +106,22 @@ test("the response side: exactly the listed moves are legal, every other move th
   check(SEND, SEND_STATES, SEND_EVENTS, SEND_MOVES);
 });
 
+test("the connection as a whole: exactly the listed moves are legal, every other move throws", () => {
+  check(CONNECTION, CONNECTION_STATES, CONNECTION_EVENTS, CONNECTION_MOVES);
+});
+
 test("every state of each table is reachable from where a connection and a response start", () => {
   assert.deepEqual([...reachable(RECEIVE, "idle")].sort(), [...RECEIVE_STATES].sort());
   assert.deepEqual([...reachable(SEND, "waiting")].sort(), [...SEND_STATES].sort());
+  assert.deepEqual([...reachable(CONNECTION, "open")].sort(), [...CONNECTION_STATES].sort());
+});
+
+test("closed is final, and a closed connection or request side takes no further exchange", () => {
+  assert.deepEqual(CONNECTION.closed, {});
+  for (const s of ["must-close", "closed", "error"] as ReceiveState[]) {
+    assert.throws(() => next(RECEIVE, s, "message-begin"), LocalProtocolError, s);
+    assert.throws(() => next(RECEIVE, s, "next"), LocalProtocolError, s);
+  }
 });
 
 test("a keep-alive exchange walks the request side back to idle; a hand-off ends it in done", () => {
@@ -81,4 +132,13 @@ test("a keep-alive exchange walks the request side back to idle; a hand-off ends
   for (const e of ["message-begin", "head-complete", "hand-off"] as ReceiveEvent[]) u = next(RECEIVE, u, e);
   assert.equal(u, "done");
   assert.throws(() => next(RECEIVE, "done", "hand-off"), LocalProtocolError);
+});
+
+test("the keep-alive latch: a finished exchange goes back to idle or on to must-close, never back", () => {
+  let r: ReceiveState = "idle";
+  for (const e of ["message-begin", "head-complete", "discard", "message-complete", "last"] as ReceiveEvent[]) {
+    r = next(RECEIVE, r, e);
+  }
+  assert.equal(r, "must-close");
+  assert.deepEqual(Object.values(RECEIVE["must-close"]), ["must-close"]);
 });
