@@ -278,7 +278,7 @@ export let linkResponse: (req: IncomingMessage, res: object) => void;
    */
   _abort(): void {
     if (this.destroyed) return;
-    this.#destroy(connReset(), false);
+    IncomingMessage.#destroy(this, connReset(), false);
   }
 
   /**
@@ -287,7 +287,7 @@ export let linkResponse: (req: IncomingMessage, res: object) => void;
    */
   _lost(): void {
     if (this.destroyed) return;
-    this.#destroy(connReset(), false);
+    IncomingMessage.#destroy(this, connReset(), false);
   }
 
   /**
@@ -334,7 +334,7 @@ export let linkResponse: (req: IncomingMessage, res: object) => void;
    * kept so the response can still be sent.
    */
   override _abandon(error: Error): void {
-    this.#destroy(error, false);
+    IncomingMessage.#destroy(this, error, false);
   }
 
   // ---- Readable surface -----------------------------------------------------------------
@@ -347,7 +347,7 @@ export let linkResponse: (req: IncomingMessage, res: object) => void;
    */
   destroy(error?: Error | null): this {
     if (this.destroyed) return this;
-    this.#destroy(error ?? null, true);
+    IncomingMessage.#destroy(this, error ?? null, true);
     return this;
   }
 
@@ -361,27 +361,28 @@ export let linkResponse: (req: IncomingMessage, res: object) => void;
 
   /**
    * The one teardown path. `killSocket`: destroy `req.socket` as Node's `_destroy` does (user
-   * `destroy()`); false when the connection is already gone or must be kept.
+   * `destroy()`); false when the connection is already gone or must be kept. Static: a
+   * `#private` instance method would give every request a brand field.
    */
-  #destroy(error: Error | null, killSocket: boolean): void {
-    this._destroyState(error);
+  static #destroy(msg: IncomingMessage, error: Error | null, killSocket: boolean): void {
+    msg._destroyState(error);
     // Node's IncomingMessage#_destroy.
-    if (!this.readableEnded || !this.complete) {
-      this.aborted = true;
-      this.emit("aborted");
+    if (!msg.readableEnded || !msg.complete) {
+      msg.aborted = true;
+      msg.emit("aborted");
     }
     const finish = () =>
       afterResponse(() => {
-        if (error && this.listenerCount("error") > 0) this.emit("error", error);
-        this._emitClose();
+        if (error && msg.listenerCount("error") > 0) msg.emit("error", error);
+        msg._emitClose();
       });
-    const socket = this.socket as SocketLike | null;
-    if (killSocket && this.aborted && socket && !socket.destroyed) {
+    const socket = msg.socket as SocketLike | null;
+    if (killSocket && msg.aborted && socket && !socket.destroyed) {
       // Node: the request's 'error' and 'close' follow the socket's 'close'.
       if (typeof socket.once === "function") socket.once("close", finish);
       else finish();
       if (typeof socket.destroy === "function") socket.destroy(error ?? undefined);
-      else this.#hooks.destroy(error ?? undefined);
+      else msg.#hooks.destroy(error ?? undefined);
     } else {
       finish();
     }
