@@ -107,7 +107,6 @@ function connReset(): Error {
   return Object.assign(new Error("aborted"), { code: "ECONNRESET" });
 }
 
-
 // Node emits a destroyed request's 'error' and 'close' from process.nextTick, after the
 // response's 'close' (emitted synchronously when the socket closes). The response queues its
 // 'close' as one microtask, so the request's come one hop later.
@@ -137,7 +136,8 @@ export let linkResponse: (req: IncomingMessage, res: object) => void;
  * const client = await transport.connect();
  * client.send("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi");
  * ```
- */export class IncomingMessage extends Readable {
+ */
+export class IncomingMessage extends Readable {
   /** The request method, e.g. `"GET"`. */
   method = "";
   /**

@@ -243,7 +243,11 @@ export class Readable extends EventEmitter {
     this.#owner.emit("close");
   }
 
-  /** @internal The owner got a listener: a `'data'` one starts the flow, a `'readable'` one pauses it, as in Node. */
+  /**
+   * @internal The owner got a listener: a `'data'` one starts the flow, a `'readable'` one
+   * pauses it (Node's docs: "Adding a 'readable' event handler automatically makes the stream
+   * stop flowing").
+   */
   _listenerAdded(event: string | symbol): void {
     if (event === "data") {
       this.#setReadableListening(this.#owner.listenerCount("readable") > 0);
@@ -299,7 +303,8 @@ export class Readable extends EventEmitter {
   /** Switch to flowing mode: buffered and future chunks are emitted as `'data'`. */
   resume(): this {
     if (!this.#flowing) {
-      // Node: a 'readable' listener keeps the stream paused; resume() then only emits 'resume'.
+      // Node's docs: "readable.resume() has no effect if there is a 'readable' event listener"
+      // (it still emits 'resume').
       this.#flowing = (this.#bits & READABLE_LISTENING) === 0;
       this._consuming = true;
       this.#bits |= RESUME_EVENT;
@@ -361,6 +366,7 @@ export class Readable extends EventEmitter {
     if (size === undefined || !(size > 0)) {
       n = this.#flowing ? this.#buffer[0].byteLength : this.#buffered;
     } else if (size > this.#buffered) {
+      // Node's docs: null unless the stream has ended, then whatever is left.
       if (!ended) return null;
       n = this.#buffered;
     } else {
@@ -681,6 +687,7 @@ export class Readable extends EventEmitter {
     defer(Readable.#end, this);
   }
 
+  // Node's docs: "The 'end' event will not be emitted unless the data is completely consumed."
   #emitEnd(): void {
     if ((this.#bits & (END_EMITTED | ENDED)) !== ENDED || this.destroyed || this.#buffered > 0) return;
     this.#bits |= END_EMITTED;
