@@ -150,6 +150,11 @@ export class Connection extends Wire implements ConnectionSink, MessageHooks, Re
     this.#lastActivity = since(this.#host, this.#host.now());
   }
 
+  /** @internal The server's `highWaterMark`: a hand-off socket's buffer limit. */
+  get highWaterMark(): number {
+    return this.#host.highWaterMark;
+  }
+
   /** True when no request is in progress and no bytes are queued. */
   get idle(): boolean {
     return this.#recv === "idle" && this.#pending.length === 0 && this.#res === null;

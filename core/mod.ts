@@ -22,8 +22,8 @@ export {
   type IncomingHeaders,
   IncomingMessage,
   type MessageHooks,
-  type PipeTarget,
 } from "./incoming-message.ts";
+export { type PipeTarget, Readable } from "./readable.ts";
 export { type ResponseOwner, type ResponseSettings, ServerResponse, shareOutgoingHeaders, type WriteCallback } from "./server-response.ts";
 export { type HandOff, type HandOffSocket, Socket, type SocketHooks, TlsSocket } from "./socket.ts";
 export { cannedResponse, Connection, type ConnectionHost, DRAIN_LIMIT } from "./connection.ts";

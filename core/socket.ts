@@ -4,12 +4,18 @@
  * {@link TcpHandle}, for the parts HTTP code uses (addresses, `setTimeout`, `setNoDelay`,
  * `setKeepAlive`, `write`/`end` of raw bytes, `destroy`, `'close'`).
  *
+ * After an upgrade hand-off without a {@link HandOff} factory it is also the listener's
+ * readable stream: a {@link Readable} made at the hand-off carries the bytes with Node's
+ * semantics (`'data'`/`'end'`, `pause`/`resume`, `read()`/`'readable'`, `for await`, `pipe`),
+ * and its buffer's high-water mark pauses the transport. An HTTP socket never makes one.
+ *
  * It must not know HTTP. What it may do to the connection is limited to {@link SocketHooks}.
  *
  * @module
  */
 
-import { EventEmitter } from "./_events.ts";
+import { EventEmitter, type Listener } from "./_events.ts";
+import { type PipeTarget, Readable } from "./readable.ts";
 import { chunkBytes } from "./serializer.ts";
 import type { TcpHandle, TlsSession } from "./transport.ts";
 import { defer } from "./_tick.ts";
@@ -35,6 +41,8 @@ export interface SocketHooks {
   readonly bytesRead: number;
   /** Every byte handed to the transport on this connection. */
   readonly bytesWritten: number;
+  /** The server's `highWaterMark`: the hand-off socket's buffer limit, as a request body's. */
+  readonly highWaterMark?: number;
 }
 
 /**
@@ -96,6 +104,8 @@ export class Socket extends EventEmitter implements HandOffSocket {
   declare parser: unknown;
   /** @internal The socket handed to an `'upgrade'`/`'connect'` listener, once there is one. */
   declare _stream: HandOffSocket | null;
+  /** @internal This socket's readable side, made when it is itself the hand-off socket. */
+  declare _reader: SocketReader | null;
   /** The server that accepted the connection (set by the server). */
   server: unknown = null;
 
@@ -149,9 +159,9 @@ export class Socket extends EventEmitter implements HandOffSocket {
   get writable(): boolean {
     return !this.destroyed;
   }
-  /** True until the connection is closed. */
+  /** True until the connection is closed, or after a hand-off until `'end'`. */
   get readable(): boolean {
-    return !this.destroyed;
+    return !this.destroyed && (this._reader?.readable ?? true);
   }
 
   /** Node's `socket.address()`. */
@@ -224,14 +234,22 @@ export class Socket extends EventEmitter implements HandOffSocket {
     return this;
   }
 
-  /** Stop reading from the peer (held with the connection's own reasons to pause). */
+  /**
+   * Stop reading from the peer (held with the connection's own reasons to pause). After a
+   * hand-off without a factory, as Node's `readable.pause()`: no more `'data'`; bytes are
+   * buffered until the high-water mark, which then stops reading from the peer.
+   */
   pause(): this {
-    this.#hooks.socketPause();
+    const r = Socket.#reader(this);
+    if (r !== null) r.pause();
+    else this.#hooks.socketPause();
     return this;
   }
-  /** Read from the peer again, once the connection has no reason of its own to wait. */
+  /** Read from the peer again, once the connection has no reason of its own to wait; after a hand-off, flow again. */
   resume(): this {
-    this.#hooks.socketResume();
+    const r = Socket.#reader(this);
+    if (r !== null) r.resume();
+    else this.#hooks.socketResume();
     return this;
   }
   /** Let this connection keep the process alive (the default). */
@@ -249,15 +267,111 @@ export class Socket extends EventEmitter implements HandOffSocket {
   /** Node compatibility (see `cork()`). */
   uncork(): void {}
 
+  // ---- readable side: only after a hand-off without a factory (see Readable) -------------
+
+  /** Listen for `event`; after a hand-off, a `'data'` listener starts the flow, as in Node. */
+  override on(event: string | symbol, listener: Listener): this {
+    super.on(event, listener);
+    Socket.#listenerAdded(this, event);
+    return this;
+  }
+  /** Listen for `event` before the listeners already there, with `on()`'s effects. */
+  override prependListener(event: string | symbol, listener: Listener): this {
+    super.prependListener(event, listener);
+    Socket.#listenerAdded(this, event);
+    return this;
+  }
+  /** Stop listening; after a hand-off, removing the last `'readable'` listener lets `'data'` flow again. */
+  override removeListener(event: string | symbol, listener: Listener): this {
+    super.removeListener(event, listener);
+    if (event === "readable") this._reader?._readableListenersChanged();
+    return this;
+  }
+  /** Remove the listeners of `event` (or all), with `removeListener()`'s effect on `'readable'`. */
+  override removeAllListeners(event?: string | symbol): this {
+    super.removeAllListeners(event);
+    if (event === "readable" || event === undefined) this._reader?._readableListenersChanged();
+    return this;
+  }
+  /** `null` until a reader chose a mode, then `true` while flowing, `false` while paused. */
+  get readableFlowing(): boolean | null {
+    return this._reader?.readableFlowing ?? null;
+  }
+  /** Bytes received after the hand-off and not yet read. */
+  get readableLength(): number {
+    return this._reader?.readableLength ?? 0;
+  }
+  /** True once `'end'` was emitted (after a hand-off, when the peer half-closed and everything was read). */
+  get readableEnded(): boolean {
+    return this._reader?.readableEnded ?? false;
+  }
+  /** True after `pause()`, or while not flowing (after a hand-off). */
+  isPaused(): boolean {
+    return Socket.#reader(this)?.isPaused() ?? false;
+  }
+  /** Decode chunks to strings (Node's encoding names); after a hand-off only. */
+  setEncoding(encoding: string): this {
+    Socket.#mustRead(this).setEncoding(encoding);
+    return this;
+  }
+  /** Take buffered bytes, as Node's `readable.read([size])`; `null` before a hand-off. */
+  read(size?: number): Uint8Array | string | null {
+    return Socket.#reader(this)?.read(size) ?? null;
+  }
+  /** Put bytes back at the front of the buffer (Node's `unshift`); after a hand-off only. */
+  unshift(chunk: Uint8Array | string): void {
+    Socket.#mustRead(this).unshift(chunk);
+  }
+  /** Send what the peer sends to `dest`, with its backpressure (Node's `pipe`); after a hand-off only. */
+  pipe<T extends PipeTarget>(dest: T, options?: { end?: boolean }): T {
+    return Socket.#mustRead(this).pipe(dest, options);
+  }
+  /** Stop piping to `dest` (or to every destination). */
+  unpipe(dest?: PipeTarget): this {
+    this._reader?.unpipe(dest);
+    return this;
+  }
+  /** `for await (const chunk of socket)` after a hand-off; leaving the loop early destroys the socket. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<Uint8Array | string> {
+    return Socket.#mustRead(this)[Symbol.asyncIterator]();
+  }
+
+  // Static, not #private instance methods: those would give every socket a brand field.
+
+  /** The readable side: made at the first use after a hand-off to this socket itself, else null. */
+  static #reader(s: Socket): SocketReader | null {
+    let r = s._reader;
+    if (r === null && s._stream === s) {
+      r = s._reader = new SocketReader(s, s.#hooks);
+      // Listeners added before the hand-off count, as they would on a net.Socket.
+      if (s.listenerCount("readable") > 0) r._listenerAdded("readable");
+      if (s.listenerCount("data") > 0) r._listenerAdded("data");
+    }
+    return r;
+  }
+
+  static #mustRead(s: Socket): SocketReader {
+    const r = Socket.#reader(s);
+    if (r === null) throw new Error("Cannot read the socket: HTTP reads it until an 'upgrade' or 'connect' hand-off");
+    return r;
+  }
+
+  static #listenerAdded(s: Socket, event: string | symbol): void {
+    const r = s._reader;
+    if (r !== null) r._listenerAdded(event);
+    else if (s._stream === s) Socket.#reader(s);
+  }
+
   // ---- HandOffSocket: without a factory, the core socket is what upgrade listeners get ----
 
   /** @internal */
   _onData(chunk: Uint8Array): void {
-    this.emit("data", chunk);
+    const r = Socket.#reader(this);
+    if (r !== null && !r._push(chunk)) this.#hooks.socketPause();
   }
   /** @internal */
   _onEnd(): void {
-    this.emit("end");
+    Socket.#reader(this)?._pushEnd();
   }
   /** @internal */
   _onDrain(): void {
@@ -276,11 +390,41 @@ export class Socket extends EventEmitter implements HandOffSocket {
   _closed(hadError: boolean): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this._reader?._destroyState(null);
     this.emit("close", hadError);
   }
 }
 
-Object.assign(Socket.prototype, { destroyed: false, timeout: 0, parser: null, _stream: null });
+Object.assign(Socket.prototype, { destroyed: false, timeout: 0, parser: null, _stream: null, _reader: null });
+
+/**
+ * The readable side of a core socket that is its own hand-off socket: a {@link Readable} whose
+ * events are the socket's, fed by `_onData`/`_onEnd`, resuming the transport through the
+ * socket's hooks.
+ */
+class SocketReader extends Readable {
+  #socket: Socket;
+  #hooks: SocketHooks;
+
+  constructor(socket: Socket, hooks: SocketHooks) {
+    super(socket);
+    this.#socket = socket;
+    this.#hooks = hooks;
+    this.readableHighWaterMark = hooks.highWaterMark ?? this.readableHighWaterMark;
+  }
+
+  /** @internal The buffer fell below the high-water mark: read from the peer again. */
+  override _pull(): void {
+    this.#hooks.socketResume();
+  }
+
+  // No _afterEnd: the peer's FIN does not end our side (node:http's sockets are allowHalfOpen).
+
+  /** @internal Node's `destroyer()`: a reader leaving early destroys the socket. */
+  override _abandon(error: Error): void {
+    this.#socket.destroy(error);
+  }
+}
 
 /**
  * The socket of a connection over a TLS transport: {@link Socket} plus the members of

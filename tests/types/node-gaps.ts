@@ -31,14 +31,14 @@ export const serverResponse: Equal<
 
 export const socket: Equal<
   Gap<net.Socket, core.Socket>,
-  | ReadableHelpers | "push" | "unshift" | "pipe" | "unpipe" | "closed" | "connect" | "allowHalfOpen" | "errored"
-  | "readableAborted" | "readableDidRead" | "readableEncoding" | "readableEnded" | "readableFlowing"
-  | "readableHighWaterMark" | "readableLength" | "readableObjectMode" | "read" | "setEncoding" | "isPaused" | "wrap"
+  | ReadableHelpers | "push" | "closed" | "connect" | "allowHalfOpen" | "errored"
+  | "readableAborted" | "readableDidRead" | "readableEncoding"
+  | "readableHighWaterMark" | "readableObjectMode" | "wrap"
   | "iterator" | "writableAborted" | "writableEnded" | "writableFinished" | "writableHighWaterMark" | "writableLength"
   | "writableObjectMode" | "writableCorked" | "writableNeedDrain" | "setDefaultEncoding" | "resetAndDestroy"
   | "autoSelectFamilyAttemptedAddresses" | "bufferSize" | "connecting" | "pending" | "localFamily"
   | "readyState" | "_construct" | "_read" | "_destroy" | "_write" | "_writev" | "_final"
-  | CaptureRejection | typeof Symbol.asyncDispose | typeof Symbol.asyncIterator
+  | CaptureRejection | typeof Symbol.asyncDispose
 > = true;
 
 /**
