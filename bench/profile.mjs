@@ -13,10 +13,17 @@
 //   npm run bench:profile -- --anyhttp source               profile the .ts through tsx
 //   npm run bench:profile -- --top 40 --interval 100        rows shown, sampling interval µs
 //
+// Sampled time is what the profiler sees: JS, wasm, GC and native calls made from JS (the
+// write syscall shows up as `writeBuffer` on node, `op_write` on deno). Most of the kernel's
+// read and poll work is done outside JS and not sampled as busy, so the sampled µs per
+// request is well below the server CPU per request that `npm run bench` reads from /proc. Bun's profile counts
+// wall time (its idle loop is sampled, mostly as `write`) and cannot be cut to the measured
+// window: read its JS rows as shares, not as CPU µs.
+//
 // The .cpuprofile is kept in bench/results/profiles/ (open it in Chrome DevTools › Performance
 // or VS Code); the summary goes to stdout and bench/results/profile-<date>.md.
 import { spawn } from "node:child_process";
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { byFile, summarise, table } from "./lib/cpuprofile.mjs";
 import {
@@ -24,6 +31,12 @@ import {
 } from "./lib/common.mjs";
 
 const args = parseArgs(process.argv.slice(2));
+if (args.help) {
+  // The comment block at the top of this file.
+  const lines = readFileSync(new URL(import.meta.url), "utf8").split("\n").slice(1);
+  console.log(lines.slice(0, lines.findIndex((l) => !l.startsWith("//"))).map((l) => l.replace(/^\/\/ ?/, "")).join("\n"));
+  process.exit(0);
+}
 const DURATION = Number(args.duration ?? 10);
 const WARMUP = Number(args.warmup ?? 2);
 const TOP = Number(args.top ?? 30);
