@@ -16,7 +16,10 @@
 // Sampled time is what the profiler sees: JS, wasm, GC and native calls made from JS (the
 // write syscall shows up as `writeBuffer` on node, `op_write` on deno). Most of the kernel's
 // read and poll work is done outside JS and not sampled as busy, so the sampled µs per
-// request is well below the server CPU per request that `npm run bench` reads from /proc. Bun's profile counts
+// request is well below the server CPU per request that `npm run bench` reads from /proc. The
+// samplers tick on wall time: when other processes share the server's core, the time the
+// server sits preempted is sampled where it stopped (mostly the write syscall), so a busy
+// machine inflates those rows; compare the JS rows of two targets as shares. Bun's profile counts
 // wall time (its idle loop is sampled, mostly as `write`) and cannot be cut to the measured
 // window: read its JS rows as shares, not as CPU µs.
 //
