@@ -154,15 +154,16 @@ async function parent() {
   const rounds = Number(args.rounds ?? 1);
   const settleMs = Number(args.settle ?? (quick ? 500 : 2000));
   const build = common.anyhttpNodeBuild(args.anyhttp ?? "auto");
-  // The raw ceilings are left out (raw-deno pins a 64 KiB read buffer per connection); the
-  // "bare" servers stand for what the runtime itself costs per connection.
+  // The raw ceilings are left out (raw-deno pins a 64 KiB read buffer per connection), and so
+  // are the floors (a CPU measure: fixed keep-alive heads, no idle timeout); the "bare"
+  // servers stand for what the runtime itself costs per connection.
   const sv = (f: string) => `bench/servers/${f}`;
   const bare = [
     { id: "bare-node", label: "bare net.Socket", group: "node", kind: "bare", cmd: (o: any = {}) => [common.BIN.node, [...(o.gc ? ["--expose-gc"] : []), sv("bare-node.mjs")]] },
     { id: "bare-deno", label: "bare Deno.Conn", group: "deno", kind: "bare", cmd: (o: any = {}) => [common.BIN.deno, ["run", "-A", ...(o.gc ? ["--v8-flags=--expose-gc"] : []), sv("bare-deno.ts")]] },
     { id: "bare-bun", label: "bare Bun socket", group: "bun", kind: "bare", cmd: () => [common.BIN.bun, [sv("bare-bun.ts")]] },
   ];
-  const all = [...common.allTargets({ anyhttpBuild: build }).filter((t: any) => t.kind !== "raw" && t.kind !== "rawcore"), ...bare];
+  const all = [...common.allTargets({ anyhttpBuild: build }).filter((t: any) => t.kind !== "raw" && t.kind !== "rawcore" && t.kind !== "floor"), ...bare];
   const targets = common.selectTargets(all, args.targets ?? process.env.BENCH_TARGETS);
   const info = { machine: common.machine(), versions: common.versions() };
   console.log(`memory bench: ${n} idle keep-alive connections per target, ${rounds} round(s) · anyhttp on node: ${build.why}`);

@@ -6,6 +6,8 @@
 //   npm run bench -- --quick              smoke run: 1 round × 1 s, no warm-up (~1.5 min)
 //   npm run bench -- --rounds 5 --duration 10 --warmup 2
 //   npm run bench -- --targets node,bun-serve --scenarios get50,pipe100
+//   npm run bench -- --targets anyhttp,floor,raw --scenarios get50,post4k,pipe100
+//                                         issue 15: anyhttp / floor and floor / raw per runtime
 //   npm run bench -- --anyhttp source|dist|auto   (default auto: dist/ when fresh)   --build
 //   npm run bench -- --report bench/results/latest.json   (print an earlier run's tables again)
 //   npm run bench -- --node24             also Node 24 (anyhttp, node:http, raw net), installed
@@ -57,6 +59,13 @@ const COMPARISONS = [
   { a: "anyhttp-deno", b: "deno-serve", goal: {} },
   // POST is left out: the raw "ceiling" for POST answers without reading the body (see _raw.mjs).
   { a: "anyhttp-deno", b: "raw-deno", goal: { get50: 0.85, get256: 0.85, pipe100: 0.85 } },
+  // Issue 15: the floor of this architecture (bench/servers/_floor.mjs). anyhttp within 10 % of
+  // it; the floor itself at 0.85× the raw ceiling or a profile that says why not. POST has no
+  // floor/raw goal: the raw ceiling does not read the body it "echoes" (see _raw.mjs).
+  ...["node", "node24", "bun", "deno"].flatMap((g) => [
+    { a: `anyhttp-${g}`, b: `floor-${g}`, goal: { get50: 0.9, post4k: 0.9 } },
+    { a: `floor-${g}`, b: `raw-${g}`, goal: { get50: 0.85 } },
+  ]),
 ];
 
 /**
@@ -86,6 +95,36 @@ function attribution(out, results, targets, scenarios) {
     const id = (k) => targets.find((t) => t.group === g && t.kind === k).id;
     const [raw, rc, any] = [id("raw"), id("rawcore"), id("anyhttp")];
     out.push(`| ${g} | ${scenarios.map((s) => `${f(results[raw][s.id].cpuUsPerRequest)} + core ${f(diff(rc, raw, s.id))} + adapter ${f(diff(any, rc, s.id))}`).join(" | ")} |`);
+  }
+}
+
+/**
+ * Issue 15: per runtime, server CPU per request of the raw ceiling, what the floor adds to it
+ * (transport adapter + llhttp binding + parser pool; floor − raw) and what anyhttp adds to the
+ * floor (request/response objects, events, serializer, state machine; anyhttp − floor).
+ * Per-round differences, then the median, as in attribution().
+ */
+function floorAttribution(out, results, targets, scenarios) {
+  const us = (m) => (m.rps > 0 ? (m.serverCpu / m.rps) * 1e6 : NaN);
+  const diff = (a, b, sid) => {
+    const A = results[a]?.[sid]?.rounds ?? [];
+    const B = results[b]?.[sid]?.rounds ?? [];
+    return median(A.map((m, i) => us(m) - (B[i] ? us(B[i]) : NaN)).filter(Number.isFinite));
+  };
+  const groups = [...new Set(targets.map((t) => t.group))].filter((g) =>
+    ["raw", "floor", "anyhttp"].every((k) => targets.some((t) => t.group === g && t.kind === k && results[t.id]))
+  );
+  if (groups.length === 0) return;
+  out.push("");
+  out.push("Raw → floor → anyhttp, server CPU per request, µs (per-round differences, median): the raw ceiling; + floor: what the floor (anyhttp's transport and llhttp binding, answers built ahead) costs above it; + objects: what anyhttp costs above the floor. (POST: the raw ceiling does not read or echo the body.)");
+  out.push("");
+  out.push(`| runtime | ${scenarios.map((s) => s.label).join(" | ")} |`);
+  out.push(`|---|${scenarios.map(() => "---:").join("|")}|`);
+  const f = (x) => (Number.isFinite(x) ? x.toFixed(1) : "–");
+  for (const g of groups) {
+    const id = (k) => targets.find((t) => t.group === g && t.kind === k).id;
+    const [raw, floor, any] = [id("raw"), id("floor"), id("anyhttp")];
+    out.push(`| ${g} | ${scenarios.map((s) => `${f(results[raw][s.id].cpuUsPerRequest)} + floor ${f(diff(floor, raw, s.id))} + objects ${f(diff(any, floor, s.id))}`).join(" | ")} |`);
   }
 }
 
@@ -312,12 +351,22 @@ async function main() {
         .map((m, i) => (m.ok && B.rounds[i]?.ok ? m.rps / B.rounds[i].rps : NaN))
         .filter(Number.isFinite);
       const ratio = median(paired);
+      // The same per round in server CPU efficiency (requests per server CPU-second), which
+      // does not depend on whether wrk saturated the server.
+      const eff = (m) => (m.serverCpu > 0 ? m.rps / m.serverCpu : NaN);
+      const pairedCpu = A.rounds
+        .map((m, i) => (m.ok && B.rounds[i]?.ok ? eff(m) / eff(B.rounds[i]) : NaN))
+        .filter(Number.isFinite);
+      const cpuRatio = median(pairedCpu);
       const goal = c.goal[s.id];
       row.scenarios[s.id] = {
         ratio: round(ratio, 3),
         pairedMin: round(min(paired), 3),
         pairedMax: round(max(paired), 3),
-        ...(goal ? { goal, met: ratio >= goal } : {}),
+        cpuRatio: round(cpuRatio, 3),
+        cpuPairedMin: round(min(pairedCpu), 3),
+        cpuPairedMax: round(max(pairedCpu), 3),
+        ...(goal ? { goal, met: ratio >= goal, cpuMet: cpuRatio >= goal } : {}),
       };
     }
     ratios.push(row);
@@ -396,20 +445,32 @@ function markdown(report, targets, scenarios) {
   }
   if (flagged.length) out.push("", ...flagged);
   out.push("");
-  out.push("Median of the per-round ratios (min–max of them; each round runs both within seconds, and a round flagged `!` on either side is left out). Goal from issue 5: ✓ met, ✗ not met.");
-  out.push("");
-  out.push(`| ratio | ${scenarios.map((s) => s.label).join(" | ")} |`);
-  out.push(`|---|${scenarios.map(() => "---:").join("|")}|`);
   const label = (id) => targetInfo[id]?.label ?? id;
-  for (const row of report.ratios) {
-    out.push(`| ${label(row.a)} / ${label(row.b)} | ${scenarios.map((s) => {
-      const c = row.scenarios[s.id];
-      if (!c || !Number.isFinite(c.ratio)) return "–";
-      const g = c.goal ? ` ${c.met ? "✓" : "✗"} ≥${c.goal}` : "";
-      return `${c.ratio.toFixed(2)}× (${c.pairedMin.toFixed(2)}–${c.pairedMax.toFixed(2)})${g}`;
-    }).join(" | ")} |`);
+  const ratioTable = (caption, key, lo, hi, met) => {
+    out.push(caption);
+    out.push("");
+    out.push(`| ratio | ${scenarios.map((s) => s.label).join(" | ")} |`);
+    out.push(`|---|${scenarios.map(() => "---:").join("|")}|`);
+    for (const row of report.ratios) {
+      out.push(`| ${label(row.a)} / ${label(row.b)} | ${scenarios.map((s) => {
+        const c = row.scenarios[s.id];
+        if (!c || !Number.isFinite(c[key])) return "–";
+        const g = c.goal ? ` ${c[met] ? "✓" : "✗"} ≥${c.goal}` : "";
+        return `${c[key].toFixed(2)}× (${c[lo].toFixed(2)}–${c[hi].toFixed(2)})${g}`;
+      }).join(" | ")} |`);
+    }
+    out.push("");
+  };
+  ratioTable(
+    "Throughput (requests/s): median of the per-round ratios (min–max of them; each round runs both within seconds, and a round flagged `!` on either side is left out). Goals from issues 5 and 15: ✓ met, ✗ not met.",
+    "ratio", "pairedMin", "pairedMax", "met",
+  );
+  if (report.ratios.some((row) => Object.values(row.scenarios).some((c) => Number.isFinite(c.cpuRatio)))) {
+    ratioTable(
+      "Server CPU efficiency (requests per server CPU-second): median of the per-round ratios, as above. It does not depend on whether wrk saturated the server; issue 15's goals are stated in it.",
+      "cpuRatio", "cpuPairedMin", "cpuPairedMax", "cpuMet",
+    );
   }
-  out.push("");
   // One row per measured target, one cell per scenario.
   const perTarget = (caption, cell) => {
     out.push(caption);
@@ -432,7 +493,13 @@ function markdown(report, targets, scenarios) {
       "Server CPU time per request, µs (median over rounds of server CPU ÷ requests): what each request costs the server, less dependent than req/s on the other load of the machine. Lower is better; pipelined requests share reads and writes.",
       (c) => (Number.isFinite(c.cpuUsPerRequest) ? c.cpuUsPerRequest.toFixed(1) : "–"),
     );
+    out.push("");
+    perTarget(
+      "Server CPU efficiency: requests per server CPU-second (1e6 ÷ the µs above).",
+      (c) => (Number.isFinite(c.cpuUsPerRequest) && c.cpuUsPerRequest > 0 ? fmtK(1e6 / c.cpuUsPerRequest) : "–"),
+    );
     attribution(out, results, targets, scenarios);
+    floorAttribution(out, results, targets, scenarios);
   }
   const broken = Object.entries(targetInfo).filter(([, t]) => t.error);
   if (broken.length) {

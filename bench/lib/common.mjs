@@ -65,7 +65,8 @@ export function anyhttpNodeBuild(prefer = "auto") {
 // Targets
 
 /**
- * Every server the benchmarks know. `group` is the runtime; `kind` is anyhttp, peer or raw.
+ * Every server the benchmarks know. `group` is the runtime; `kind` is anyhttp, floor, peer, raw
+ * or rawcore.
  * `args(opts)` gives the runtime's arguments; `opts.gc` asks for an exposed GC (memory bench),
  * `opts.nodeFlags` adds node flags (profiling).
  */
@@ -76,12 +77,19 @@ export function allTargets({ anyhttpBuild = anyhttpNodeBuild(), node24 = false }
   const nodeOf = (bin) => (file, pre = []) => (o = {}) => [bin, [...(o.gc ? ["--expose-gc"] : []), ...(o.nodeFlags ?? []), ...pre, s(file)]];
   const node = nodeOf(BIN.node);
   const n24 = nodeOf(BIN.node24);
-  const deno = (file) => (o = {}) => [BIN.deno, ["run", "-A", ...(o.gc ? ["--v8-flags=--expose-gc"] : []), s(file)]];
-  const bun = (file) => () => [BIN.bun, [s(file)]];
+  // `opts.denoFlags` / `opts.bunFlags`: runtime flags before the script (profiling).
+  const deno = (file) => (o = {}) => [BIN.deno, ["run", "-A", ...(o.gc ? ["--v8-flags=--expose-gc"] : []), ...(o.denoFlags ?? []), s(file)]];
+  const bun = (file) => (o = {}) => [BIN.bun, [...(o.bunFlags ?? []), s(file)]];
   return [
     {
       id: "anyhttp-node", label: anyhttpBuild.kind === "dist" ? "anyhttp node (dist)" : "anyhttp node (tsx)", group: "node", kind: "anyhttp",
       cmd: anyhttpBuild.kind === "dist" ? node("anyhttp-dist.mjs") : node("anyhttp.ts", ["--import", "tsx"]),
+    },
+    // The floor of this architecture (bench/servers/_floor.mjs): anyhttp's transport and llhttp
+    // binding, answers built ahead, no request/response objects. Same build as anyhttp-node.
+    {
+      id: "floor-node", label: anyhttpBuild.kind === "dist" ? "floor node (dist)" : "floor node (tsx)", group: "node", kind: "floor",
+      cmd: anyhttpBuild.kind === "dist" ? node("floor-dist.mjs") : node("floor.ts", ["--import", "tsx"]),
     },
     { id: "node-http-node", label: "node:http (node)", group: "node", kind: "peer", cmd: node("node-http.mjs") },
     { id: "raw-node", label: "raw net (node)", group: "node", kind: "raw", cmd: node("raw-node.mjs") },
@@ -90,11 +98,13 @@ export function allTargets({ anyhttpBuild = anyhttpNodeBuild(), node24 = false }
     // adapter and the wiring. Node runs dist/core.js here whatever --anyhttp says.
     { id: "rawcore-node", label: "raw net + core (node)", group: "node", kind: "rawcore", env: RAW_CORE, cmd: node("raw-node.mjs") },
     { id: "anyhttp-bun", label: "anyhttp bun", group: "bun", kind: "anyhttp", cmd: bun("anyhttp.ts") },
+    { id: "floor-bun", label: "floor bun", group: "bun", kind: "floor", cmd: bun("floor.ts") },
     { id: "bun-serve", label: "Bun.serve", group: "bun", kind: "peer", cmd: bun("bun-serve.ts"), head: bunServeHead },
     { id: "node-http-bun", label: "node:http (bun)", group: "bun", kind: "peer", cmd: bun("node-http.mjs") },
     { id: "raw-bun", label: "raw Bun.listen", group: "bun", kind: "raw", cmd: bun("raw-bun.ts") },
     { id: "rawcore-bun", label: "raw Bun.listen + core", group: "bun", kind: "rawcore", env: RAW_CORE, cmd: bun("raw-bun.ts") },
     { id: "anyhttp-deno", label: "anyhttp deno", group: "deno", kind: "anyhttp", cmd: deno("anyhttp.ts") },
+    { id: "floor-deno", label: "floor deno", group: "deno", kind: "floor", cmd: deno("floor.ts") },
     { id: "deno-serve", label: "Deno.serve", group: "deno", kind: "peer", cmd: deno("deno-serve.ts"), head: denoServeHead },
     { id: "node-http-deno", label: "node:http (deno)", group: "deno", kind: "peer", cmd: deno("node-http.mjs") },
     { id: "raw-deno", label: "raw Deno.listen", group: "deno", kind: "raw", cmd: deno("raw-deno.ts") },
@@ -105,6 +115,10 @@ export function allTargets({ anyhttpBuild = anyhttpNodeBuild(), node24 = false }
           id: "anyhttp-node24", label: anyhttpBuild.kind === "dist" ? "anyhttp node24 (dist)" : "anyhttp node24 (tsx)", group: "node24", kind: "anyhttp",
           cmd: anyhttpBuild.kind === "dist" ? n24("anyhttp-dist.mjs") : n24("anyhttp.ts", ["--import", "tsx"]),
         },
+        {
+          id: "floor-node24", label: anyhttpBuild.kind === "dist" ? "floor node24 (dist)" : "floor node24 (tsx)", group: "node24", kind: "floor",
+          cmd: anyhttpBuild.kind === "dist" ? n24("floor-dist.mjs") : n24("floor.ts", ["--import", "tsx"]),
+        },
         { id: "node-http-node24", label: "node:http (node24)", group: "node24", kind: "peer", cmd: n24("node-http.mjs") },
         { id: "raw-node24", label: "raw net (node24)", group: "node24", kind: "raw", cmd: n24("raw-node.mjs") },
       ]
@@ -112,7 +126,7 @@ export function allTargets({ anyhttpBuild = anyhttpNodeBuild(), node24 = false }
   ];
 }
 
-/** Pick targets by a comma list of ids, runtimes (node/deno/bun) or kinds (anyhttp/peer/raw). */
+/** Pick targets by a comma list of ids, runtimes (node/deno/bun) or kinds (anyhttp/floor/peer/raw/rawcore). */
 export function selectTargets(targets, list) {
   if (!list) return targets;
   const want = list.split(",").map((x) => x.trim()).filter(Boolean);
