@@ -541,15 +541,7 @@ export class Connection extends Wire implements ConnectionSink, MessageHooks, Re
     const host = this.#host;
     this.requests++;
     const req = host.createRequest(this.socket);
-    req.method = p.method;
-    req.url = p.url;
-    req.httpVersionMajor = p.versionMajor;
-    req.httpVersionMinor = p.versionMinor;
-    req.httpVersion = p.versionMajor === 1 && p.versionMinor === 1 ? "1.1" : `${p.versionMajor}.${p.versionMinor}`;
-    req.rawHeaders = p.rawHeaders;
-    req.rawTrailers = p.rawTrailers;
-    req.readableHighWaterMark = host.highWaterMark;
-    req._attach(this, host.joinDuplicateHeaders);
+    req._attach(p, this, host.joinDuplicateHeaders, host.highWaterMark);
     // The head rules (request-head.ts): the user's `headers` object is built only if asked for.
     const h = readRequestHead(p.rawHeaders, p.versionMajor, p.versionMinor, p.shouldKeepAlive, host);
     this.#declaredLength = h.declaredLength;

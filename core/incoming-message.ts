@@ -120,6 +120,22 @@ function afterResponse(fn: () => void): void {
  */
 export let linkResponse: (req: IncomingMessage, res: object) => void;
 
+/** What the parser read of a request head (a `RequestParser` is one). */
+export interface ParsedHead {
+  /** The method, e.g. `"GET"`. */
+  readonly method: string;
+  /** The request-target. */
+  readonly url: string;
+  /** HTTP major version. */
+  readonly versionMajor: number;
+  /** HTTP minor version. */
+  readonly versionMinor: number;
+  /** Header names and values, alternating. */
+  readonly rawHeaders: string[];
+  /** Trailer names and values, alternating (filled in when the body ends). */
+  readonly rawTrailers: string[];
+}
+
 /**
  * An HTTP request received by the server.
  *
@@ -220,8 +236,22 @@ export class IncomingMessage extends Readable {
     Object.defineProperty(this, "url", IncomingMessage.#URL);
   }
 
-  /** @internal Wire the message to its connection. */
-  _attach(hooks: MessageHooks, joinDuplicates: boolean): void {
+  /**
+   * @internal Fill in what the parser read of the head, and wire the message to its
+   * connection. `head.rawTrailers` is shared: the parser fills it in if a chunked body ends
+   * with trailers.
+   */
+  _attach(head: ParsedHead, hooks: MessageHooks, joinDuplicates: boolean, highWaterMark: number): void {
+    this.method = head.method;
+    this.url = head.url;
+    const major = head.versionMajor;
+    const minor = head.versionMinor;
+    this.httpVersionMajor = major;
+    this.httpVersionMinor = minor;
+    this.httpVersion = major === 1 && minor === 1 ? "1.1" : `${major}.${minor}`;
+    this.rawHeaders = head.rawHeaders;
+    this.rawTrailers = head.rawTrailers;
+    this.readableHighWaterMark = highWaterMark;
     this.#hooks = hooks;
     this.#joinDuplicates = joinDuplicates;
   }

@@ -22,6 +22,7 @@ export {
   type IncomingHeaders,
   IncomingMessage,
   type MessageHooks,
+  type ParsedHead,
 } from "./incoming-message.ts";
 export { type PipeTarget, Readable } from "./readable.ts";
 export { type ResponseOwner, type ResponseSettings, ServerResponse, shareOutgoingHeaders, type WriteCallback } from "./server-response.ts";
