@@ -34,8 +34,6 @@
  *   later they are `undefined`, and `remotePort` is `undefined` there even if read before. So
  *   the handle snapshots all four at `open`. `remoteFamily` is `undefined` (derived from the
  *   address text instead).
- * - A bare Bun socket (nothing in its `data` slot) costs ~1 KiB RSS per idle connection
- *   (`npm run bench:memory -- --targets bare`); everything above that is ours.
  * - `Bun.listen` requires `hostname` (throws "Expected either "hostname" or "unix"" without
  *   one), throws synchronously on a busy port with `code: "EADDRINUSE"`, and the listener's
  *   `hostname` echoes the argument (`"localhost"`), while its undocumented `getsockname(obj)`

@@ -22,19 +22,11 @@
  * - A `"::"` listener is dual-stack; IPv4 peers then show up as `::ffff:127.0.0.1`, as in
  *   Node.
  * - `NetAddr` has no `family`; it is derived from the address text.
- * - A `Deno.Conn` with a read pending costs ~7.5 KiB RSS per idle connection before anything
- *   of ours (1-byte read buffer, 5 000 connections, after a full GC; `npm run bench:memory --
- *   --targets bare`): ~2.2 KiB of it is V8's young generation grown by the burst (one-time),
- *   the rest 2.5 KiB of V8 heap (the TcpConn, the pending read's promises and closures, its
- *   entry in the conn's set of pending reads) and ~2 KiB of malloc on Deno's side. The runtime
- *   alone is above a 4 KiB-per-connection budget. This adapter and the core add ~0.4 KiB of
- *   heap (Connection, the core's Socket, this handle's 80 B) and the pending read's buffer
- *   (256 B after a small request; 2 KiB cost +2.9 KiB RSS, hence the adaptive size below).
- *   `conn.readable` pins a 64 KiB buffer per pending read, a BYOB reader 5 KiB of heap.
- *   Deno's `node:net` costs much less per idle connection (bare: 0.85 KiB heap, ~3.9 KiB RSS;
- *   anyhttp over it, i.e. `anyhttp/node` on Deno: ~6 KiB against ~8 through this adapter)
- *   but ~20 % more server CPU per request (wrk, 50 connections; a rough figure on a shared
- *   machine).
+ * - Every idle connection pins its pending read's buffer, so the adapter reads with
+ *   `conn.read()` into a buffer sized to the traffic (see MIN_READ); `conn.readable` pins
+ *   64 KiB per pending read.
+ * - Deno's `node:net` holds less memory per idle connection than `Deno.Conn` but costs more
+ *   CPU per request, hence this adapter.
  *
  * @module
  */
@@ -116,18 +108,14 @@ declare const Deno: {
 
 /**
  * Read sizes. The buffer of the read that is always pending is what an idle keep-alive
- * connection pins (Deno 2.9.6, 5 000 idle connections, a bare `Deno.Conn` with a pending read:
- * 7.3 KiB RSS each with a 1-byte buffer, 10.1 KiB with 2 KiB; with 16 KiB anyhttp cost 25 KiB).
- * So the size follows the traffic: a read that fills the buffer makes the next one 4× larger
- * (up to 64 KiB, for uploads and large heads), and a read that used less than a quarter makes
- * the next one just fit twice what came (down to 256 bytes, which a typical API client's
- * request fits in one read; a browser's 1 KiB head settles at 1-4 KiB after its first request).
+ * connection pins, so the size follows the traffic: a read that fills the buffer makes the
+ * next one 4× larger (up to 64 KiB, for uploads and large heads), and a read that used less
+ * than a quarter makes the next one just fit twice what came (down to 256 bytes, which a
+ * typical API client's request fits in one read).
  *
- * The first read is that small too. A first buffer of 2 KiB, dropped after the first request
- * by nearly every connection, left ~0.45 KiB per connection of malloc fragmentation behind a
- * burst of connections (`npm run abuse -- --scenarios idle`, Deno 2.9.6, medians of 4-5 runs:
- * 9.5 KiB per idle connection against 8.4 with 256 bytes; 4.85 against 4.4 without one-time
- * growth). The price: a first head over 256 bytes takes two reads (256, then 1 KiB).
+ * The first read is that small too: a larger first buffer, dropped after the first request,
+ * leaves malloc fragmentation behind a burst of connections. The price: a first head over
+ * 256 bytes takes two reads (256, then 1 KiB).
  */
 const MIN_READ = 256;
 const FIRST_READ = MIN_READ;
@@ -138,9 +126,8 @@ const MAX_READ = 64 * 1024;
 export function nextReadSize(n: number, size: number, lastFull: boolean): number {
   if (n === size) return size >= MAX_READ ? MAX_READ : Math.min(MAX_READ, size * 4);
   // A short read right after a full one is the tail of the same burst (the rest of a request
-  // that did not fit), not a sign of small traffic: keep the size. Shrinking there made a
-  // 4 KiB POST echo cycle through 3 reads per request (512 → 2 KiB → 8 KiB → 4 KiB → 16 KiB
-  // → 512 ...): Deno 2.9.6, server CPU 28 → 42 µs per request under wrk.
+  // that did not fit), not a sign of small traffic: keep the size, or steady uploads cycle
+  // through sizes and take several reads per request.
   if (lastFull || n >= size >>> 2 || size <= MIN_READ) return size;
   let next = MIN_READ;
   while (next < 2 * n) next *= 2;

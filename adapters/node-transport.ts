@@ -10,16 +10,7 @@
  * - `net.Socket`'s `onread: { buffer, callback }` (reads into one reused buffer, skipping the
  *   Readable machinery; what node:http gets by feeding its parser from the handle) is only a
  *   constructor option: `net.Server` builds accepted sockets itself without it, so this adapter
- *   uses `'data'` events (one fresh Buffer per read, no copy needed). Measured with
- *   `bench/servers/raw-transport.ts` against `raw-node.mjs`: the adapter adds ~1 µs of server
- *   CPU per request over a bare `net` server doing the same.
- * - Per idle keep-alive connection (5 000 of them, after a full GC): a bare accepted
- *   `net.Socket` holds 0.85 KiB of V8 heap and ~0.5 KiB of malloc (its TCPWrap and libuv
- *   handle); this adapter and the core add ~0.45 KiB of heap (Connection 216 B, the core's
- *   Socket 72 B, NodeTcpHandle 56 B, and the array Node makes for a second `'end'` listener,
- *   64 B). The rest of what `npm run abuse` divides by 5 000 is one-time: V8's young
- *   generation grown by the burst (~12 MiB), its compiler threads' malloc arenas, binary pages
- *   (`bench/abuse/README.md`).
+ *   uses `'data'` events (one fresh Buffer per read, no copy needed).
  *
  * It also runs on Deno and Bun through their `node:net` implementations (tested on Deno 2.9.6
  * and Bun 1.4.5 by `tests/transports.test.ts`), but the native adapters
@@ -164,9 +155,8 @@ class NodeTcpHandle implements TcpHandle {
 /**
  * Where each accepted socket keeps its handle. The socket's listeners below are shared module
  * functions that find their handle through it (Node calls a listener with `this` = the
- * emitter), instead of five closures per connection: on Node 20.20.2 the closures and their
- * context were ~0.3 KiB of every idle keep-alive connection's heap; the one extra property
- * fits in the spare slots of the socket's property array.
+ * emitter): five closures per connection would stay on every idle keep-alive connection's
+ * heap, where one property fits in the spare slots of the socket's property array.
  */
 const kHandle = Symbol("anyhttp.handle");
 type WiredSocket = net.Socket & { [kHandle]: NodeTcpHandle };

@@ -611,7 +611,7 @@ export class Server extends EventEmitter implements ConnectionHost {
       if (t > 0 && t < shortest) shortest = t;
     }
     // A twentieth: a check lands at most 5 % after a deadline, leaving room for timer lateness
-    // within the 10 % promise (a tenth put the worst case exactly on the limit).
+    // within the 10 % promise.
     return Math.min(1_000, Math.max(50, shortest / 20));
   }
 

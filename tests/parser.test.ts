@@ -107,6 +107,28 @@ test("the parser stops after each message and reports how much it consumed", () 
   p.free();
 });
 
+test("parsers taking turns on the shared llhttp instance each parse their own pipelined bytes", () => {
+  const a = new RequestParser({ maxHeaderSize: 16384, maxHeadersCount: 2000 });
+  const b = new RequestParser({ maxHeaderSize: 16384, maxHeadersCount: 2000 });
+  // Same lengths, so a parser reading the other's bytes in the shared input buffer would
+  // stop at the same places and only the strings would tell.
+  const ca = enc("GET /a1 HTTP/1.1\r\nHost: a\r\n\r\nPOST /a2 HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi");
+  const cb = enc("GET /b1 HTTP/1.1\r\nHost: b\r\n\r\nPOST /b2 HTTP/1.1\r\nHost: b\r\nContent-Length: 2\r\n\r\nyo");
+  assert.equal(a.execute(ca), "complete");
+  assert.equal(a.url, "/a1");
+  assert.equal(b.execute(cb), "complete");
+  assert.equal(b.url, "/b1");
+  a.resume();
+  b.resume();
+  const body = (p: RequestParser) => p.bodyChunks.map((c) => String.fromCharCode(...c)).join("");
+  assert.equal(a.execute(ca, a.consumed), "complete");
+  assert.deepEqual([a.url, a.rawHeaders, body(a)], ["/a2", ["Host", "a", "Content-Length", "2"], "hi"]);
+  assert.equal(b.execute(cb, b.consumed), "complete");
+  assert.deepEqual([b.url, b.rawHeaders, body(b)], ["/b2", ["Host", "b", "Content-Length", "2"], "yo"]);
+  a.free();
+  b.free();
+});
+
 test("limits: URL over maxHeaderSize is 414, header section over it is 431, errors carry llhttp codes", () => {
   assert.equal(parseAll([enc(`GET /${"a".repeat(200)} HTTP/1.1\r\n\r\n`)], 100), "HPE_URI_TOO_LONG 414");
   assert.equal(parseAll([enc(`GET / HTTP/1.1\r\nX: ${"a".repeat(200)}\r\n\r\n`)], 100), "HPE_HEADER_OVERFLOW 431");

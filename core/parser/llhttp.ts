@@ -153,45 +153,8 @@ export const LENIENT_INSECURE: Readonly<Record<LenientSetter, boolean>> = {
   llhttp_set_lenient_spaces_after_chunk_size: false,
 };
 
-let wasm: LlhttpExports | undefined;
-/** Which build is running: `"simd"` or `"plain"`, once the module is compiled. */
-export let llhttpBuild: "simd" | "plain" | undefined;
-let current: RequestParser | null = null;
-let currentChunk: Uint8Array | null = null;
-let inputPtr = 0;
-let inputSize = 0;
-// Where the bytes of the chunk being executed start in wasm memory.
-let currentBase = 0;
-// What the shared input buffer holds: a pipelined chunk executed again from `consumed` is a
-// view into the same bytes, so it is not copied again (that made a 100-request pipeline
-// O(n²) in copying).
-let inputOwner: RequestParser | null = null;
-let inputChunk: Uint8Array | null = null;
-let inputStart = 0;
-const methodNames: string[] = [];
-// One view of wasm memory (and its buffer) instead of one per execute(). Growing wasm memory
-// (malloc of a bigger input buffer) detaches the old ArrayBuffer, and a view of a detached
-// buffer has length 0, so `memory()` remakes both then: cheaper than comparing with
-// `memory.buffer`, a getter call, on every use.
-let mem8 = new Uint8Array(0);
-let memBuffer: ArrayBufferLike = mem8.buffer;
-// Spans recorded by the callbacks during one execute(): [kind, wasm address, length] each.
-// Shared by every parser: only one executes at a time, and #materialize empties the list
-// before execute() returns.
-let spans = new Int32Array(3 * 64);
-// Ints used in `spans` (3 per span).
-let spanCount = 0;
-// Where in `spans` the head ended during this execute(), or -1; the spans after it are trailers.
-let headEnd = -1;
-// The header-size count of the parser that is executing: kept here during llhttp_execute so
-// the span callbacks touch no object (loaded and stored back by #run).
-let headerBytes = 0;
-let urlBytes = 0;
-// Where the last URL piece recorded during this execute() ends (wasm address), or -1.
-let urlEnd = -1;
 // "HTTP/": what must follow the request-target (RFC 9112 §3: HTTP-version = "HTTP/" DIGIT "." DIGIT).
 const HTTP_NAME = [0x48, 0x54, 0x54, 0x50, 0x2f];
-let maxHeaderSize = 0;
 // Spans closer than this are decoded as one string and sliced (see #materialize). Between
 // spans of one head lie ": ", CRLF, or " HTTP/1.1" + CRLF after the URL; the bound keeps a
 // body between headers and trailers (or any other gap) from being decoded for nothing.
@@ -209,98 +172,215 @@ export const MAX_CHUNK_FRAMING = 16 * 1024;
 // faster than building a string in JS. `ignoreBOM`: never swallow a leading EF BB BF (not
 // ASCII anyway, so the length check in decodeSpan sends it to the latin1 loop).
 const utf8Decoder = new TextDecoder("utf-8", { ignoreBOM: true });
-// Below this many bytes the byte loop beats the decoder's fixed cost per call (measured on
-// ASCII: the decoder wins from ~16 bytes on Node 20, ~32 on Deno 2.9, at any size on Bun 1.4).
+// Below this many bytes the byte loop beats the decoder's fixed cost per call (24: between
+// where the decoder starts to win on Node and on Deno; on Bun it wins at any size).
 const DECODER_MIN = 24;
 
-function memory(): Uint8Array {
-  if (mem8.byteLength === 0) {
-    memBuffer = wasm!.memory.buffer;
-    mem8 = new Uint8Array(memBuffer);
-  }
-  return mem8;
-}
+/** Which build is running: `"simd"` or `"plain"`, once the module is compiled. */
+export let llhttpBuild: "simd" | "plain" | undefined;
 
 /**
- * `mem[lo, hi)` as ISO-8859-1. Pure ASCII goes through the UTF-8 decoder: if any byte is
- * 0x80 or above, the result is either shorter than the input (a valid multi-byte sequence)
- * or holds U+FFFD (an invalid one; a real U+FFFD in the input is 3 bytes, so also shorter),
- * and then the byte-exact latin1 loop decodes it instead. (TextDecoder("latin1") is
- * windows-1252 and maps 0x80–0x9F elsewhere, so it is never used.)
+ * The one llhttp instance, and all the state its callbacks read and write.
+ *
+ * llhttp's wasm calls back into JS through the module's imports, with nothing but the llhttp
+ * state pointer, so what a callback needs (which parser runs, which chunk, where to record a
+ * span, the running header count) cannot be passed in: it lives here. The imports are
+ * closures over this object, made with the instance. A parser sets the "one call" fields
+ * before `llhttp_execute` / `llhttp_finish` and clears them after (`RequestParser#run`,
+ * `finish()`); the spans its callbacks record are read and emptied by `#materialize` before
+ * `execute()` returns. Only one parser is inside wasm at a time: callbacks run no user code.
+ * (undici keeps the same things as module variables: `currentParser`, `currentBufferRef`,
+ * `currentBufferPtr` in `lib/dispatcher/client-h1.js`.)
  */
-function decodeSpan(mem: Uint8Array, lo: number, hi: number): string {
-  const n = hi - lo;
-  if (n >= DECODER_MIN) {
-    // A new view, not mem.subarray(): no species lookup (measurably cheaper on V8).
-    const s = utf8Decoder.decode(new Uint8Array(memBuffer, lo, n));
-    if (s.length === n && s.indexOf("\uFFFD") === -1) return s;
+class Binding {
+  // ---- the instance --------------------------------------------------------------------
+
+  /** The instance's exports. */
+  readonly wasm: LlhttpExports;
+  /** Which bytes were compiled: the SIMD build, or the plain one where the engine has no SIMD. */
+  readonly build: "simd" | "plain";
+  /** Method names by llhttp's method number, read from wasm on first use. */
+  readonly methodNames: string[] = [];
+
+  // ---- the input buffer in wasm memory, shared by every parser -------------------------
+
+  /** Where it starts (0: not allocated yet). */
+  inputPtr = 0;
+  /** Its size in bytes. */
+  inputSize = 0;
+  // What it holds: a pipelined chunk executed again from `consumed` is a view into the same
+  // bytes, so a pipeline is copied in once, not once per request.
+  /** The parser whose chunk was copied last. */
+  inputOwner: RequestParser | null = null;
+  /** That chunk. */
+  inputChunk: Uint8Array | null = null;
+  /** The byte of `inputChunk` copied to `inputPtr`. */
+  inputStart = 0;
+
+  // ---- a view of wasm memory -----------------------------------------------------------
+  // One view (and its buffer) instead of one per execute(). Growing wasm memory (malloc of a
+  // bigger input buffer) detaches the old ArrayBuffer, and a view of a detached buffer has
+  // length 0, so `memory()` remakes both then, without calling the `memory.buffer` getter.
+
+  /** All of wasm memory; read it through `memory()`. */
+  mem8 = new Uint8Array(0);
+  /** `mem8.buffer`, kept so `decodeSpan` does not read it. */
+  memBuffer: ArrayBufferLike = this.mem8.buffer;
+
+  // ---- one llhttp_execute() or llhttp_finish(): set by the parser, read by callbacks ---
+
+  /** The parser inside wasm, or null. */
+  parser: RequestParser | null = null;
+  /** The chunk being executed; body views are cut from it. */
+  chunk: Uint8Array | null = null;
+  /** Wasm address of `chunk[0]`: address `at` is `chunk[at - chunkBase]`. */
+  chunkBase = 0;
+  /** The executing parser's limit on URL + header bytes. */
+  maxHeaderSize = 0;
+  /**
+   * The executing parser's URL + header byte count, and its URL byte count: kept here during
+   * llhttp_execute so the span callbacks touch no parser (loaded and stored back by `#run`).
+   */
+  headerBytes = 0;
+  urlBytes = 0;
+
+  // ---- one execute(): recorded by callbacks, read and emptied by #materialize ----------
+
+  /** Spans: [kind, wasm address, length] each. Only one parser executes at a time. */
+  spans = new Int32Array(3 * 64);
+  /** Ints used in `spans` (3 per span). */
+  spanCount = 0;
+  /** Where in `spans` the head ended, or -1; the spans after it are trailers. */
+  headEnd = -1;
+  /** Wasm address where the last URL piece ends, or -1. */
+  urlEnd = -1;
+
+  /**
+   * Compile and instantiate llhttp (SIMD build first; the plain build where the engine
+   * rejects SIMD). Synchronous: 54 KB compiles in a few milliseconds on every runtime.
+   */
+  constructor() {
+    const imports = {
+      env: {
+        wasm_on_message_begin: (_p: number) => this.parser!.onMessageBegin(),
+        wasm_on_url: (_p: number, at: number, len: number) => this.record(SPAN_URL, at, len),
+        wasm_on_status: () => 0,
+        wasm_on_header_field: (_p: number, at: number, len: number) => this.record(SPAN_FIELD, at, len),
+        wasm_on_header_value: (_p: number, at: number, len: number) => this.record(SPAN_VALUE, at, len),
+        wasm_on_headers_complete: (p: number, _status: number, upgrade: number, keepAlive: number) =>
+          this.parser!.onHeadersComplete(p, upgrade === 1, keepAlive === 1),
+        wasm_on_body: (_p: number, at: number, len: number) => this.parser!.onBody(at, len),
+        wasm_on_message_complete: (_p: number) => this.parser!.onMessageComplete(),
+      },
+    };
+    let instance: WebAssembly.Instance;
+    try {
+      instance = new WebAssembly.Instance(new WebAssembly.Module(llhttpSimdWasm as BufferSource), imports);
+      this.build = "simd";
+    } catch {
+      instance = new WebAssembly.Instance(new WebAssembly.Module(llhttpWasm as BufferSource), imports);
+      this.build = "plain";
+    }
+    this.wasm = instance.exports as unknown as LlhttpExports;
+    this.wasm._initialize?.();
   }
-  return latin1Decode(mem, lo, hi);
+
+  /** `mem8`, remade if wasm memory grew since. */
+  memory(): Uint8Array {
+    if (this.mem8.byteLength === 0) {
+      this.memBuffer = this.wasm.memory.buffer;
+      this.mem8 = new Uint8Array(this.memBuffer);
+    }
+    return this.mem8;
+  }
+
+  /**
+   * Put `chunk` from byte `start` in the input buffer for `owner`; returns its wasm address.
+   * The rest of the chunk copied last time (a pipelined request after the one just parsed) is
+   * still there: it is parsed in place. Recognised by the chunk object itself, not its
+   * ArrayBuffer: reading `.buffer` makes JSC build an ArrayBuffer object for each Bun read.
+   */
+  input(owner: RequestParser, chunk: Uint8Array, start: number, len: number): number {
+    if (this.inputOwner === owner && chunk === this.inputChunk && start >= this.inputStart) {
+      return this.inputPtr + (start - this.inputStart);
+    }
+    if (len > this.inputSize) {
+      const w = this.wasm;
+      if (this.inputPtr) w.free(this.inputPtr);
+      // Multiples of 4 KiB so steady traffic stops reallocating quickly (undici does the same).
+      this.inputSize = Math.ceil(len / 4096) * 4096;
+      this.inputPtr = w.malloc(this.inputSize);
+    }
+    this.memory().set(start === 0 ? chunk : chunk.subarray(start), this.inputPtr);
+    this.inputOwner = owner;
+    this.inputChunk = chunk;
+    this.inputStart = start;
+    return this.inputPtr;
+  }
+
+  /**
+   * Append a span to `spans`, count its bytes against maxHeaderSize. Called for every URL, name
+   * and value piece, so it does the least it can: which span continues which, which are
+   * trailers and which are over maxHeadersCount is decided once, after execute (#materialize).
+   */
+  record(kind: number, at: number, len: number): number {
+    let list = this.spans;
+    const i = this.spanCount;
+    if (i === list.length) {
+      const grown = new Int32Array(i * 2);
+      grown.set(list);
+      this.spans = list = grown;
+    }
+    list[i] = kind;
+    list[i + 1] = at;
+    list[i + 2] = len;
+    this.spanCount = i + 3;
+    const headerBytes = this.headerBytes += len;
+    if (kind === SPAN_URL) {
+      this.urlBytes += len;
+      this.urlEnd = at + len;
+    }
+    return headerBytes > this.maxHeaderSize ? this.parser!.overLimit(this.urlBytes) : 0;
+  }
+
+  /**
+   * `mem[lo, hi)` as ISO-8859-1. Pure ASCII goes through the UTF-8 decoder: if any byte is
+   * 0x80 or above, the result is either shorter than the input (a valid multi-byte sequence)
+   * or holds U+FFFD (an invalid one; a real U+FFFD in the input is 3 bytes, so also shorter),
+   * and then the byte-exact latin1 loop decodes it instead. (TextDecoder("latin1") is
+   * windows-1252 and maps 0x80–0x9F elsewhere, so it is never used.)
+   */
+  decodeSpan(mem: Uint8Array, lo: number, hi: number): string {
+    const n = hi - lo;
+    if (n >= DECODER_MIN) {
+      // A new view, not mem.subarray(): no species lookup.
+      const s = utf8Decoder.decode(new Uint8Array(this.memBuffer, lo, n));
+      if (s.length === n && s.indexOf("\uFFFD") === -1) return s;
+    }
+    return latin1Decode(mem, lo, hi);
+  }
+
+  /** The NUL-terminated string at `ptr`. */
+  cString(ptr: number): string {
+    const mem = this.memory();
+    let end = ptr;
+    while (mem[end] !== 0) end++;
+    return latin1Decode(mem, ptr, end);
+  }
 }
 
-function cString(ptr: number): string {
-  const mem = memory();
-  let end = ptr;
-  while (mem[end] !== 0) end++;
-  return latin1Decode(mem, ptr, end);
-}
-
-/**
- * Append a span to `spans`, count its bytes against maxHeaderSize. Called for every URL, name
- * and value piece, so it does the least it can: which span continues which, which are
- * trailers and which are over maxHeadersCount is decided once, after execute (#materialize).
- */
-function record(kind: number, at: number, len: number): number {
-  let list = spans;
-  const i = spanCount;
-  if (i === list.length) {
-    const grown = new Int32Array(i * 2);
-    grown.set(list);
-    spans = list = grown;
-  }
-  list[i] = kind;
-  list[i + 1] = at;
-  list[i + 2] = len;
-  spanCount = i + 3;
-  headerBytes += len;
-  if (kind === SPAN_URL) {
-    urlBytes += len;
-    urlEnd = at + len;
-  }
-  return headerBytes > maxHeaderSize ? current!.overLimit() : 0;
-}
-
-const imports = {
-  env: {
-    wasm_on_message_begin: (_p: number) => current!.onMessageBegin(),
-    wasm_on_url: (_p: number, at: number, len: number) => record(SPAN_URL, at, len),
-    wasm_on_status: () => 0,
-    wasm_on_header_field: (_p: number, at: number, len: number) => record(SPAN_FIELD, at, len),
-    wasm_on_header_value: (_p: number, at: number, len: number) => record(SPAN_VALUE, at, len),
-    wasm_on_headers_complete: (p: number, _status: number, upgrade: number, keepAlive: number) =>
-      current!.onHeadersComplete(p, upgrade === 1, keepAlive === 1),
-    wasm_on_body: (_p: number, at: number, len: number) => current!.onBody(at, len),
-    wasm_on_message_complete: (_p: number) => current!.onMessageComplete(),
-  },
-};
+// The binding, made on first use (a module that only imports the core compiles nothing).
+let binding: Binding | undefined;
 
 /**
  * Compile and instantiate llhttp once (SIMD build first; the plain build where the engine
- * rejects SIMD). Synchronous: 54 KB compiles in a few milliseconds on every runtime.
+ * rejects SIMD) and return its exports.
  */
 export function loadLlhttp(): LlhttpExports {
-  if (wasm) return wasm;
-  let instance: WebAssembly.Instance;
-  try {
-    instance = new WebAssembly.Instance(new WebAssembly.Module(llhttpSimdWasm as BufferSource), imports);
-    llhttpBuild = "simd";
-  } catch {
-    instance = new WebAssembly.Instance(new WebAssembly.Module(llhttpWasm as BufferSource), imports);
-    llhttpBuild = "plain";
-  }
-  wasm = instance.exports as unknown as LlhttpExports;
-  wasm._initialize?.();
-  return wasm;
+  if (binding) return binding.wasm;
+  binding = new Binding();
+  llhttpBuild = binding.build;
+  return binding.wasm;
 }
 
 /** Limits enforced while parsing. */
@@ -431,7 +511,7 @@ export class RequestParser {
   setLenient(on: boolean): void {
     if (on === this.#lenient) return;
     this.#lenient = on;
-    const w = wasm!;
+    const w = binding!.wasm;
     for (const name in LENIENT_INSECURE) {
       if (LENIENT_INSECURE[name as LenientSetter]) w[name as LenientSetter](this.#ptr, on ? 1 : 0);
     }
@@ -443,53 +523,35 @@ export class RequestParser {
    * the same chunk from `start + consumed` (`consumed` counts from `start`).
    */
   execute(chunk: Uint8Array, start = 0): ExecuteResult {
-    const w = wasm!;
+    const b = binding!;
+    const w = b.wasm;
     const len = chunk.byteLength - start;
-    let base: number;
-    // The rest of the chunk copied last time (a pipelined request after the one just parsed) is
-    // still in wasm memory: parse it in place. Recognised by the chunk object itself, not its
-    // ArrayBuffer: reading `.buffer` makes JSC (Bun 1.4.5) build an ArrayBuffer object for each
-    // of Bun's read buffers, ~1 µs a request.
-    if (inputOwner === this && chunk === inputChunk && start >= inputStart) {
-      base = inputPtr + (start - inputStart);
-    } else {
-      if (len > inputSize) {
-        if (inputPtr) w.free(inputPtr);
-        // Multiples of 4 KiB so steady traffic stops reallocating quickly (undici does the same).
-        inputSize = Math.ceil(len / 4096) * 4096;
-        inputPtr = w.malloc(inputSize);
-      }
-      memory().set(start === 0 ? chunk : chunk.subarray(start), inputPtr);
-      inputOwner = this;
-      inputChunk = chunk;
-      inputStart = start;
-      base = inputPtr;
-    }
+    const base = b.input(this, chunk, start, len);
     if (this.bodyChunks.length !== 0) this.bodyChunks.length = 0;
     this.headJustCompleted = false;
     this.upgradeAsked = false;
     // Nothing is left from an execute() that threw (an exception from acceptUpgrade).
-    spanCount = 0;
-    headEnd = -1;
-    urlEnd = -1;
+    b.spanCount = 0;
+    b.headEnd = -1;
+    b.urlEnd = -1;
     // Spans of this execute() are trailers from the start if the head was already complete
     // (read now: on_message_complete clears headComplete during the run).
     const inTrailers = this.headComplete;
     this.#virt = this.#pos - base;
     // Body views index into `chunk`: wasm address at maps to chunk[at - (base - start)].
-    let ret = this.#run(w, base, len, chunk, base - start);
+    let ret = this.#run(b, base, len, chunk, base - start);
     if (ret === HPE_PAUSED_UPGRADE && !this.#upgradeAccepted) {
       // An Upgrade we ignored: llhttp stops at the next message to let us switch; we stay on
       // HTTP/1.1 and parse on.
       w.llhttp_resume_after_upgrade(this.#ptr);
-      ret = this.#run(w, base, len, chunk, base - start);
+      ret = this.#run(b, base, len, chunk, base - start);
     }
-    if (urlEnd !== -1) {
-      this.#protoAt = urlEnd + this.#virt;
+    if (b.urlEnd !== -1) {
+      this.#protoAt = b.urlEnd + this.#virt;
       this.#protoMatched = 0;
     }
-    if (this.#protoAt !== -1 && !this.#protocolIsHttp(len)) {
-      spanCount = 0;
+    if (this.#protoAt !== -1 && !this.#protocolIsHttp(b.memory(), len)) {
+      b.spanCount = 0;
       this.consumed = len;
       this.#pos += len;
       this.error = new RemoteProtocolError("HPE_INVALID_CONSTANT", "Expected HTTP/", 400);
@@ -497,8 +559,9 @@ export class RequestParser {
       this.error.rawPacket = start === 0 ? chunk : chunk.subarray(start);
       return "error";
     }
-    if (spanCount !== 0) this.#lastSpanEnd = spans[spanCount - 2] + spans[spanCount - 1] + this.#virt;
-    if (spanCount !== 0 || headEnd !== -1) this.#materialize(inTrailers);
+    const n = b.spanCount;
+    if (n !== 0) this.#lastSpanEnd = b.spans[n - 2] + b.spans[n - 1] + this.#virt;
+    if (n !== 0 || b.headEnd !== -1) this.#materialize(b, inTrailers);
     if (this.#complete !== 0) this.#trimValues();
     if (ret === HPE_OK) {
       this.consumed = len;
@@ -532,8 +595,7 @@ export class RequestParser {
    * when they are not "HTTP/". A CR or LF right after the target (HTTP/0.9) is left to the
    * version check.
    */
-  #protocolIsHttp(len: number): boolean {
-    const mem = memory();
+  #protocolIsHttp(mem: Uint8Array, len: number): boolean {
     let v = Math.max(this.#protoAt, this.#pos);
     const end = this.#pos + len;
     for (; v < end && this.#protoMatched < HTTP_NAME.length; v++) {
@@ -547,20 +609,21 @@ export class RequestParser {
     return true;
   }
 
-  #run(w: LlhttpExports, base: number, len: number, chunk: Uint8Array, chunkBase: number): number {
-    current = this;
-    currentChunk = chunk;
-    currentBase = chunkBase;
-    headerBytes = this.#headerBytes;
-    urlBytes = this.#urlBytes;
-    maxHeaderSize = this.#maxHeaderSize;
+  /** One llhttp_execute(): hand this parser's state to the binding, and take it back after. */
+  #run(b: Binding, base: number, len: number, chunk: Uint8Array, chunkBase: number): number {
+    b.parser = this;
+    b.chunk = chunk;
+    b.chunkBase = chunkBase;
+    b.headerBytes = this.#headerBytes;
+    b.urlBytes = this.#urlBytes;
+    b.maxHeaderSize = this.#maxHeaderSize;
     try {
-      return w.llhttp_execute(this.#ptr, base, len);
+      return b.wasm.llhttp_execute(this.#ptr, base, len);
     } finally {
-      current = null;
-      currentChunk = null;
-      this.#headerBytes = headerBytes;
-      this.#urlBytes = urlBytes;
+      b.parser = null;
+      b.chunk = null;
+      this.#headerBytes = b.headerBytes;
+      this.#urlBytes = b.urlBytes;
     }
   }
 
@@ -569,13 +632,13 @@ export class RequestParser {
    * short in a way that HTTP forbids; a clean end between messages returns `null`.
    */
   finish(): RemoteProtocolError | null {
-    const w = wasm!;
-    current = this;
+    const b = binding!;
+    b.parser = this;
     let ret: number;
     try {
-      ret = w.llhttp_finish(this.#ptr);
+      ret = b.wasm.llhttp_finish(this.#ptr);
     } finally {
-      current = null;
+      b.parser = null;
     }
     if (ret === HPE_OK || ret === HPE_PAUSED) return null;
     return this.#makeError(ret);
@@ -583,7 +646,7 @@ export class RequestParser {
 
   /** Continue after a `"complete"` result. */
   resume(): void {
-    wasm!.llhttp_resume(this.#ptr);
+    binding!.wasm.llhttp_resume(this.#ptr);
   }
 
   /**
@@ -599,7 +662,7 @@ export class RequestParser {
 
   /** Forget all state (after an error, or to reuse the parser for a new connection). */
   reset(): void {
-    wasm!.llhttp_reset(this.#ptr);
+    binding!.wasm.llhttp_reset(this.#ptr);
     this.#startMessage();
     this.error = null;
     this.#upgradeAccepted = false;
@@ -610,8 +673,9 @@ export class RequestParser {
 
   /** Release the wasm memory of this parser. */
   free(): void {
-    if (inputOwner === this) inputOwner = null;
-    if (this.#ptr) wasm!.llhttp_free(this.#ptr);
+    const b = binding!;
+    if (b.inputOwner === this) b.inputOwner = null;
+    if (this.#ptr) b.wasm.llhttp_free(this.#ptr);
     this.#ptr = 0;
   }
 
@@ -621,9 +685,9 @@ export class RequestParser {
       this.#limitError = null;
       return e;
     }
-    const w = wasm!;
-    const code = cString(w.llhttp_errno_name(ret));
-    const reason = cString(w.llhttp_get_error_reason(this.#ptr));
+    const b = binding!;
+    const code = b.cString(b.wasm.llhttp_errno_name(ret));
+    const reason = b.cString(b.wasm.llhttp_get_error_reason(this.#ptr));
     return new RemoteProtocolError(code, reason, 400);
   }
 
@@ -638,14 +702,14 @@ export class RequestParser {
     this.#fieldCount = 0;
     this.#headerBytes = 0;
     this.#urlBytes = 0;
-    // Also the running count, when called from on_message_begin inside llhttp_execute.
-    headerBytes = 0;
-    urlBytes = 0;
     this.#ws = 0;
   }
 
-  /** @internal From `record`, when the head grew past maxHeaderSize: stop llhttp. */
-  overLimit(): number {
+  /**
+   * @internal From the binding's `record`, when the head grew past maxHeaderSize: stop llhttp.
+   * `urlBytes`: the request-target's bytes so far.
+   */
+  overLimit(urlBytes: number): number {
     // RFC 9112 §3: a request-target longer than the server will parse gets 414;
     // RFC 6585 §5: an oversized header section gets 431.
     this.#limitError = urlBytes > this.#maxHeaderSize
@@ -661,10 +725,11 @@ export class RequestParser {
    * string and sliced, which is one decoder call instead of one per name and value (slices
    * of 13+ characters share the decoded string in V8 instead of copying).
    */
-  #materialize(inTrailers: boolean): void {
-    const n = spanCount;
-    const mem = memory();
-    const list = spans;
+  #materialize(b: Binding, inTrailers: boolean): void {
+    const n = b.spanCount;
+    const headEnd = b.headEnd;
+    const mem = b.memory();
+    const list = b.spans;
     const maxCount = this.#maxHeadersCount;
     // Which span the last one was (0 none, 1 field, 2 value), and how many fields so far:
     // a field span after a field span is the same name continued from the last chunk.
@@ -704,7 +769,7 @@ export class RequestParser {
           if (next < hi || next - hi > MAX_GAP) break;
           hi = next + list[j + 2];
         }
-        region = decodeSpan(mem, lo, hi);
+        region = b.decodeSpan(mem, lo, hi);
       }
       const text = len === hi - lo ? region : region.substring(at - lo, at - lo + len);
       if (type === SPAN_URL) {
@@ -724,8 +789,8 @@ export class RequestParser {
     }
     this.#span = last;
     this.#fieldCount = fields;
-    spanCount = 0;
-    headEnd = -1;
+    b.spanCount = 0;
+    b.headEnd = -1;
   }
 
   // RFC 9110 §5.5: a field value does not include leading or trailing whitespace. llhttp
@@ -745,14 +810,19 @@ export class RequestParser {
   /** @internal */
   onMessageBegin(): number {
     this.#startMessage();
+    // The running counts too: they are the binding's while llhttp_execute runs.
+    const b = binding!;
+    b.headerBytes = 0;
+    b.urlBytes = 0;
     return 0;
   }
 
   /** @internal */
   onHeadersComplete(p: number, upgrade: boolean, keepAlive: boolean): number {
-    const w = wasm!;
+    const b = binding!;
+    const w = b.wasm;
     const m = w.llhttp_get_method(p);
-    this.method = methodNames[m] ??= cString(w.llhttp_method_name(m));
+    this.method = b.methodNames[m] ??= b.cString(w.llhttp_method_name(m));
     this.versionMajor = w.llhttp_get_http_major(p);
     this.versionMinor = w.llhttp_get_http_minor(p);
     this.shouldKeepAlive = keepAlive;
@@ -770,12 +840,13 @@ export class RequestParser {
     this.headJustCompleted = true;
     // The body's framing is counted from the end of the head's last URL, name or value (its
     // CRLF CRLF and any trailing whitespace come into the count), whichever read it was in.
-    this.#gapFrom = spanCount === 0 ? this.#lastSpanEnd : spans[spanCount - 2] + spans[spanCount - 1] + this.#virt;
+    const n = b.spanCount;
+    this.#gapFrom = n === 0 ? this.#lastSpanEnd : b.spans[n - 2] + b.spans[n - 1] + this.#virt;
     // Trailers start from here: #materialize restarts the field count at this span, and
     // their bytes are counted from zero.
-    headEnd = spanCount;
-    headerBytes = 0;
-    urlBytes = 0;
+    b.headEnd = n;
+    b.headerBytes = 0;
+    b.urlBytes = 0;
     if (take === "ask") {
       // Stop after the head (llhttp resumes at `headers_done`, as for 0): the caller decides
       // outside wasm, then hands off or calls resume().
@@ -793,8 +864,9 @@ export class RequestParser {
       return -1;
     }
     this.#gapFrom = from + len;
-    const start = at - currentBase;
-    this.bodyChunks.push(currentChunk!.subarray(start, start + len));
+    const b = binding!;
+    const start = at - b.chunkBase;
+    this.bodyChunks.push(b.chunk!.subarray(start, start + len));
     return 0;
   }
 
