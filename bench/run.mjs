@@ -69,12 +69,12 @@ const COMPARISONS = [
 ];
 
 /**
- * Where anyhttp's server CPU per request goes, per runtime: the raw ceiling, what running the
- * core on each read adds to it (raw + core − raw), and what is left for the adapter and the
- * wiring (anyhttp − raw + core). Differences are taken per round (the targets of a round run
- * seconds apart), then the median.
+ * Server CPU per request split into layers, per runtime: the base target's µs, what the middle
+ * one adds to it (middle − base) and what the top one adds to that (top − middle). Differences
+ * are taken per round (the targets of a round run seconds apart), then the median.
+ * `kinds`: [base, middle, top] target kinds; `names`: labels of the two differences.
  */
-function attribution(out, results, targets, scenarios) {
+function layers(out, results, targets, scenarios, kinds, names, caption) {
   const us = (m) => (m.rps > 0 ? (m.serverCpu / m.rps) * 1e6 : NaN);
   const diff = (a, b, sid) => {
     const A = results[a]?.[sid]?.rounds ?? [];
@@ -82,50 +82,35 @@ function attribution(out, results, targets, scenarios) {
     return median(A.map((m, i) => us(m) - (B[i] ? us(B[i]) : NaN)).filter(Number.isFinite));
   };
   const groups = [...new Set(targets.map((t) => t.group))].filter((g) =>
-    ["raw", "rawcore", "anyhttp"].every((k) => targets.some((t) => t.group === g && t.kind === k && results[t.id]))
+    kinds.every((k) => targets.some((t) => t.group === g && t.kind === k && results[t.id]))
   );
   if (groups.length === 0) return;
   out.push("");
-  out.push("Where anyhttp's server CPU per request goes, µs (per-round differences, median): the raw ceiling; + core: the raw ceiling that also runs the core in memory on each read, less the raw ceiling; + adapter: anyhttp less that. `npm run bench:core` gives the core's cost with warm caches and no socket.");
+  out.push(caption);
   out.push("");
   out.push(`| runtime | ${scenarios.map((s) => s.label).join(" | ")} |`);
   out.push(`|---|${scenarios.map(() => "---:").join("|")}|`);
   const f = (x) => (Number.isFinite(x) ? x.toFixed(1) : "–");
   for (const g of groups) {
-    const id = (k) => targets.find((t) => t.group === g && t.kind === k).id;
-    const [raw, rc, any] = [id("raw"), id("rawcore"), id("anyhttp")];
-    out.push(`| ${g} | ${scenarios.map((s) => `${f(results[raw][s.id].cpuUsPerRequest)} + core ${f(diff(rc, raw, s.id))} + adapter ${f(diff(any, rc, s.id))}`).join(" | ")} |`);
+    const [base, middle, top] = kinds.map((k) => targets.find((t) => t.group === g && t.kind === k).id);
+    out.push(`| ${g} | ${scenarios.map((s) => `${f(results[base][s.id].cpuUsPerRequest)} + ${names[0]} ${f(diff(middle, base, s.id))} + ${names[1]} ${f(diff(top, middle, s.id))}`).join(" | ")} |`);
   }
 }
 
+/** Where anyhttp's server CPU per request goes: the raw ceiling, + the core run in memory on each read, + the adapter. */
+function attribution(out, results, targets, scenarios) {
+  layers(out, results, targets, scenarios, ["raw", "rawcore", "anyhttp"], ["core", "adapter"],
+    "Where anyhttp's server CPU per request goes, µs (per-round differences, median): the raw ceiling; + core: the raw ceiling that also runs the core in memory on each read, less the raw ceiling; + adapter: anyhttp less that. `npm run bench:core` gives the core's cost with warm caches and no socket.");
+}
+
 /**
- * Issue 15: per runtime, server CPU per request of the raw ceiling, what the floor adds to it
- * (transport adapter + llhttp binding + parser pool; floor − raw) and what anyhttp adds to the
- * floor (request/response objects, events, serializer, state machine; anyhttp − floor).
- * Per-round differences, then the median, as in attribution().
+ * Issue 15: the raw ceiling, what the floor adds to it (transport adapter + llhttp binding +
+ * parser pool) and what anyhttp adds to the floor (request/response objects, events,
+ * serializer, state machine).
  */
 function floorAttribution(out, results, targets, scenarios) {
-  const us = (m) => (m.rps > 0 ? (m.serverCpu / m.rps) * 1e6 : NaN);
-  const diff = (a, b, sid) => {
-    const A = results[a]?.[sid]?.rounds ?? [];
-    const B = results[b]?.[sid]?.rounds ?? [];
-    return median(A.map((m, i) => us(m) - (B[i] ? us(B[i]) : NaN)).filter(Number.isFinite));
-  };
-  const groups = [...new Set(targets.map((t) => t.group))].filter((g) =>
-    ["raw", "floor", "anyhttp"].every((k) => targets.some((t) => t.group === g && t.kind === k && results[t.id]))
-  );
-  if (groups.length === 0) return;
-  out.push("");
-  out.push("Raw → floor → anyhttp, server CPU per request, µs (per-round differences, median): the raw ceiling; + floor: what the floor (anyhttp's transport and llhttp binding, answers built ahead) costs above it; + objects: what anyhttp costs above the floor. (POST: the raw ceiling does not read or echo the body.)");
-  out.push("");
-  out.push(`| runtime | ${scenarios.map((s) => s.label).join(" | ")} |`);
-  out.push(`|---|${scenarios.map(() => "---:").join("|")}|`);
-  const f = (x) => (Number.isFinite(x) ? x.toFixed(1) : "–");
-  for (const g of groups) {
-    const id = (k) => targets.find((t) => t.group === g && t.kind === k).id;
-    const [raw, floor, any] = [id("raw"), id("floor"), id("anyhttp")];
-    out.push(`| ${g} | ${scenarios.map((s) => `${f(results[raw][s.id].cpuUsPerRequest)} + floor ${f(diff(floor, raw, s.id))} + objects ${f(diff(any, floor, s.id))}`).join(" | ")} |`);
-  }
+  layers(out, results, targets, scenarios, ["raw", "floor", "anyhttp"], ["floor", "objects"],
+    "Raw → floor → anyhttp, server CPU per request, µs (per-round differences, median): the raw ceiling; + floor: what the floor (anyhttp's transport and llhttp binding, answers built ahead) costs above it; + objects: what anyhttp costs above the floor. (POST: the raw ceiling does not read or echo the body.)");
 }
 
 function readHeader() {

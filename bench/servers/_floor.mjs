@@ -1,6 +1,6 @@
 // The floor of anyhttp's architecture (issue 15, step 1): anyhttp's own transport for the
 // runtime (the TcpHandle/Listener the real server gets) and its llhttp binding (RequestParser,
-// pooled as core/connection.ts pools it) on every read, answering each complete request with
+// pooled as core/parser/pool.ts pools it) on every read, answering each complete request with
 // bytes built ahead: no IncomingMessage, no ServerResponse, no headers object, no events, no
 // microtasks. What is left is what any design on this wasm and these transports must do; anyhttp
 // above it is what its request/response objects and wiring cost.
@@ -24,6 +24,8 @@
 //
 // Not done, because the bench never needs it and a real server would: write backpressure
 // (write() returning false does not pause reads), timeouts, limits on bodies, HEAD/1xx/204.
+import { concat } from "./app.mjs";
+
 const enc = new TextEncoder();
 const ENDED = 1;
 const OK = enc.encode("ok");
@@ -78,18 +80,6 @@ function gets(n) {
   return buf;
 }
 
-function join(chunks) {
-  if (chunks.length === 1) return chunks[0];
-  let n = 0;
-  for (const c of chunks) n += c.byteLength;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.byteLength;
-  }
-  return out;
-}
 
 // ---- the parser pool, as core/connection.ts takeParser / giveParser ----
 
@@ -171,7 +161,7 @@ export function floorServer(RequestParser) {
           }
         }
         if (n) (out ??= []).push(gets(n));
-        if (out !== null) handle.write(join(out));
+        if (out !== null) handle.write(concat(out));
         if (close) {
           flags |= ENDED;
           handle.end();

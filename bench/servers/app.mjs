@@ -9,7 +9,8 @@ export const POST_BODY = "0123456789abcdef".repeat(256);
 
 const OK_HEADERS = { "Content-Type": "text/plain", "Content-Length": 2 };
 
-function concat(chunks) {
+/** One buffer of `chunks` (the first itself when there is one). */
+export function concat(chunks) {
   if (chunks.length === 1) return chunks[0];
   let n = 0;
   for (const c of chunks) n += c.byteLength;
