@@ -663,7 +663,10 @@ export class RequestParser {
   /** Forget all state (after an error, or to reuse the parser for a new connection). */
   reset(): void {
     binding!.wasm.llhttp_reset(this.#ptr);
-    this.#startMessage();
+    // No fresh arrays here: on_message_begin comes before anything is recorded, and installs them.
+    this.#clearMessage();
+    this.rawHeaders = NONE;
+    this.rawTrailers = NONE;
     this.error = null;
     this.#upgradeAccepted = false;
     this.#gapFrom = -1;
@@ -692,10 +695,14 @@ export class RequestParser {
   }
 
   #startMessage(): void {
-    this.method = "";
-    this.url = "";
+    this.#clearMessage();
     this.rawHeaders = [];
     this.rawTrailers = [];
+  }
+
+  #clearMessage(): void {
+    this.method = "";
+    this.url = "";
     this.headComplete = false;
     this.upgrade = false;
     this.#span = 0;
