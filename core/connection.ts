@@ -19,7 +19,7 @@ import type { RequestParser } from "./parser/llhttp.ts";
 import { giveParser, takeParser } from "./parser/pool.ts";
 import type { ResponseOwner, ResponseSettings, ServerResponse } from "./server-response.ts";
 import { Socket, TlsSocket } from "./socket.ts";
-import { CONNECTION, next, RECEIVE, type ReceiveState } from "./state.ts";
+import { CONNECTION_ON, RECEIVE_ON, type ReceiveState } from "./state.ts";
 import { STATUS_CODES } from "./status-codes.ts";
 import { RemoteProtocolError } from "./errors.ts";
 import { readRequestHead } from "./request-head.ts";
@@ -227,7 +227,7 @@ export class Connection extends Wire implements ConnectionSink, MessageHooks, Re
       this.#nextExchange();
     } else if (this.#recv !== "discarding") {
       if (this.#reusable(false)) {
-        this.#recv = next(RECEIVE, this.#recv, "discard");
+        this.#recv = RECEIVE_ON["discard"].next(this.#recv);
         this.#drainBudget = DRAIN_LIMIT;
         this.resumeReading(PAUSE_BODY);
       } else {
@@ -239,7 +239,7 @@ export class Connection extends Wire implements ConnectionSink, MessageHooks, Re
   /** Both halves are done: reset for the next request, or close (RFC 9112 §9.6). */
   #nextExchange(): void {
     const reuse = this.#reusable(true);
-    this.#recv = next(RECEIVE, this.#recv, reuse ? "next" : "last");
+    this.#recv = RECEIVE_ON[reuse ? "next" : "last"].next(this.#recv);
     const parser = this.#parser!;
     if (reuse && this.#pending.length !== 0) {
       parser.resume();
@@ -341,9 +341,9 @@ export class Connection extends Wire implements ConnectionSink, MessageHooks, Re
 
   onClose(error?: Error): void {
     if (this.life === "closed") return;
-    this.life = next(CONNECTION, this.life, "close");
+    this.life = CONNECTION_ON["close"].next(this.life);
     this.#pending = NONE;
-    this.#recv = next(RECEIVE, this.#recv, "peer-closed");
+    this.#recv = RECEIVE_ON["peer-closed"].next(this.#recv);
     if (this.#req && !this.#req.complete) this.#req._abort();
     else this.#req?._dump();
     this.#res?._close();
@@ -466,7 +466,7 @@ export class Connection extends Wire implements ConnectionSink, MessageHooks, Re
     const chunk = this.#pending[0];
     const start = this.#pendingStart;
     if (this.#recv === "idle") {
-      this.#recv = next(RECEIVE, "idle", "message-begin");
+      this.#recv = RECEIVE_ON["message-begin"].next("idle");
       if (this.requests > 0) this.#headStart = this.#since();
       this.#requestStart = this.#headStart;
     }
@@ -482,7 +482,7 @@ export class Connection extends Wire implements ConnectionSink, MessageHooks, Re
       // An Upgrade or CONNECT stopped at its head. "ask": for shouldUpgradeCallback (user code,
       // never from inside wasm); declined, llhttp goes on with this request's body and later
       // requests, as for any request. Taken: the rest of the bytes are the new protocol's.
-      this.#recv = next(RECEIVE, this.#recv, "head-complete");
+      this.#recv = RECEIVE_ON["head-complete"].next(this.#recv);
       const alive = this.#onHead();
       if (result === "upgrade" || (alive && this.#req !== null && this.#req.upgrade)) {
         this.#pending.shift();
@@ -497,7 +497,7 @@ export class Connection extends Wire implements ConnectionSink, MessageHooks, Re
     }
     this.#consumed(chunk, end);
     if (parser.headJustCompleted) {
-      this.#recv = next(RECEIVE, this.#recv, "head-complete");
+      this.#recv = RECEIVE_ON["head-complete"].next(this.#recv);
       if (!this.#onHead()) return false;
     }
     const req = this.#req;
@@ -518,7 +518,7 @@ export class Connection extends Wire implements ConnectionSink, MessageHooks, Re
       return false;
     }
     if (result === "complete") {
-      this.#recv = next(RECEIVE, this.#recv, "message-complete");
+      this.#recv = RECEIVE_ON["message-complete"].next(this.#recv);
       req?._pushEnd();
     }
     if ((this.#flags & RES_DONE) !== 0) this.#afterResponse();
@@ -587,8 +587,8 @@ export class Connection extends Wire implements ConnectionSink, MessageHooks, Re
     this.#pending = NONE;
     const core = this.socket;
     core._stream = core;
-    this.life = next(CONNECTION, this.life, "hand-off");
-    this.#recv = next(RECEIVE, this.#recv, "hand-off");
+    this.life = CONNECTION_ON["hand-off"].next(this.life);
+    this.#recv = RECEIVE_ON["hand-off"].next(this.#recv);
     req._pushEnd();
     if (this.#host.listenerCount(event) === 0) {
       // Node: a CONNECT nobody listens for closes the connection without an answer.
@@ -607,7 +607,7 @@ export class Connection extends Wire implements ConnectionSink, MessageHooks, Re
   }
 
   #parseError(err: RemoteProtocolError): void {
-    this.#recv = next(RECEIVE, this.#recv, "parse-error");
+    this.#recv = RECEIVE_ON["parse-error"].next(this.#recv);
     this.#flags &= ~KEEP_ALIVE;
     this.#pending = NONE;
     const res = this.#res;

@@ -49,13 +49,17 @@ export {
 export { bodyWriter, ChunkedWriter, IdentityWriter, NoBodyWriter, type BodyWriter, type Framing } from "./body-writers.ts";
 export {
   CONNECTION,
+  CONNECTION_ON,
   type ConnectionEvent,
   type ConnectionState,
+  Move,
   next,
   RECEIVE,
+  RECEIVE_ON,
   type ReceiveEvent,
   type ReceiveState,
   SEND,
+  SEND_ON,
   type SendEvent,
   type SendState,
   type Transitions,

@@ -35,7 +35,7 @@ import {
   validateHeaderName,
   validateHeaderValue,
 } from "./serializer.ts";
-import { next, SEND, type SendState } from "./state.ts";
+import { SEND_ON, type SendState } from "./state.ts";
 import * as rh from "./response-head.ts";
 import { defer } from "./_tick.ts";
 
@@ -556,7 +556,7 @@ export class ServerResponse extends EventEmitter {
     }
     let bytes = chunkBytes(data, encoding ?? undefined);
     if (this.#state === "waiting" && this.#head !== null) {
-      this.#state = next(SEND, this.#state, "write-head");
+      this.#state = SEND_ON["write-head"].next(this.#state);
       bytes = bytes.byteLength ? encodeHead(this.#head, [bytes], bytes.byteLength) : encodeHead(this.#head);
     }
     return this._writeRaw(bytes, null, callback);
@@ -689,7 +689,7 @@ export class ServerResponse extends EventEmitter {
     const wire = tail.length === 0 ? framed : framed.length === 0 ? tail : [...framed, ...tail];
     if (this.#state === "waiting") this.#sendHead(wire);
     else if (wire.length) this.#emitWire(wire);
-    this.#state = next(SEND, this.#state, "write-end");
+    this.#state = SEND_ON["write-end"].next(this.#state);
     if (this.#corked) {
       this.#corked = 0;
       this.#flushCork();
@@ -826,7 +826,7 @@ export class ServerResponse extends EventEmitter {
     if (this.#head !== null) {
       throw new LocalProtocolError("ERR_HTTP_HEADERS_SENT", "Cannot write an informational response: headers already sent");
     }
-    this.#state = next(SEND, this.#state, "write-informational");
+    this.#state = SEND_ON["write-informational"].next(this.#state);
   }
 
   #lengthMismatch(actual: number): Error {
@@ -972,7 +972,7 @@ export class ServerResponse extends EventEmitter {
 
   #sendHead(body: Uint8Array[]): boolean {
     if (this.#state !== "waiting") return this.#emitWire(body);
-    this.#state = next(SEND, this.#state, "write-head");
+    this.#state = SEND_ON["write-head"].next(this.#state);
     // A small first body goes out in the head's buffer (one copy, one write); a large one
     // follows it as chunks of its own (the connection sends them as a writev).
     let size = 0;

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { CONNECTION, type ConnectionState, next } from "./state.ts";
+import { CONNECTION_ON, type ConnectionState } from "./state.ts";
 import { joinWire } from "./_bytes.ts";
 import type { TcpHandle } from "./transport.ts";
 
@@ -82,7 +82,7 @@ export class Wire {
   /** Close at once. */
   destroy(error?: Error): void {
     if (this.life === "closed") return;
-    this.life = next(CONNECTION, this.life, "end");
+    this.life = CONNECTION_ON["end"].next(this.life);
     this.#handle.destroy(error);
   }
 
@@ -147,7 +147,7 @@ export class Wire {
   protected endWire(): void {
     if (this.ended) return;
     this.flushOut();
-    this.life = next(CONNECTION, this.life, "end");
+    this.life = CONNECTION_ON["end"].next(this.life);
     this.#handle.end();
   }
 
@@ -162,7 +162,7 @@ export class Wire {
     if (this.life !== "open") return;
     this.flushOut();
     this.#lingerUntil = now + LINGER_MS;
-    this.life = next(CONNECTION, this.life, "linger");
+    this.life = CONNECTION_ON["linger"].next(this.life);
     if (this.#paused !== 0) {
       this.#paused = 0;
       this.#handle.resume();

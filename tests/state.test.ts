@@ -3,7 +3,7 @@
 // table is one the server never makes.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { CONNECTION, LocalProtocolError, next, RECEIVE, SEND } from "../core/mod.ts";
+import { CONNECTION, CONNECTION_ON, LocalProtocolError, type Move, next, RECEIVE, RECEIVE_ON, SEND, SEND_ON } from "../core/mod.ts";
 import type {
   ConnectionEvent,
   ConnectionState,
@@ -141,4 +141,32 @@ test("the keep-alive latch: a finished exchange goes back to idle or on to must-
   }
   assert.equal(r, "must-close");
   assert.deepEqual(Object.values(RECEIVE["must-close"]), ["must-close"]);
+});
+
+/** The moves resolved ahead (what the server uses) against the table, for every state and event. */
+function sameAsTable<S extends string, E extends string>(
+  table: Transitions<S, E>,
+  on: { readonly [V in E]: Move<S, E> },
+  states: S[],
+  events: E[],
+): void {
+  assert.deepEqual(Object.keys(on).sort(), [...events].sort(), "a move for every event");
+  for (const s of states) {
+    for (const e of events) {
+      let want: S | Error;
+      try {
+        want = next(table, s, e);
+      } catch (err) {
+        want = err as Error;
+      }
+      if (want instanceof Error) assert.throws(() => on[e].next(s), { message: want.message, code: "ERR_HTTP_STATE" }, `${s} --${e}-->`);
+      else assert.equal(on[e].next(s), want, `${s} --${e}-->`);
+    }
+  }
+}
+
+test("the moves the server makes (RECEIVE_ON, SEND_ON, CONNECTION_ON) give the tables' answer for every state and event", () => {
+  sameAsTable(RECEIVE, RECEIVE_ON, RECEIVE_STATES, RECEIVE_EVENTS);
+  sameAsTable(SEND, SEND_ON, SEND_STATES, SEND_EVENTS);
+  sameAsTable(CONNECTION, CONNECTION_ON, CONNECTION_STATES, CONNECTION_EVENTS);
 });
