@@ -1,9 +1,11 @@
 /**
  * The connection's rules as data: which moves each half of an HTTP/1.1 exchange may make.
  *
- * Rule 1: everything that changes a half's state goes through {@link next}; `connection.ts`
- * applies the result and does the I/O. Rule 2: a move that is missing from a table is illegal
- * and throws. This is h11's `_state.py`, cut to a server's needs (RFC 9112 §9).
+ * Rule 1: everything that changes a state goes through a table: {@link next}, or the same
+ * table's moves resolved ahead ({@link Move}: {@link RECEIVE_ON}, {@link SEND_ON},
+ * {@link CONNECTION_ON}), which the server's hot paths use; `connection.ts`, `wire.ts` and
+ * `server-response.ts` apply the result and do the I/O. Rule 2: a move that is missing from a
+ * table is illegal and throws. This is h11's `_state.py`, cut to a server's needs (RFC 9112 §9).
  *
  * - receive half (the request): `idle → head → body → done`, back to `idle` once both halves
  *   are done and the connection is kept alive, or on to `must-close` when it is not (h11's
