@@ -131,36 +131,24 @@ export class Move<S extends string, E extends string> {
   }
 }
 
-/** Every event of `table` as a {@link Move}, by event name. */
-function movesOf<S extends string, E extends string>(table: Transitions<S, E>, events: readonly E[]): { readonly [V in E]: Move<S, E> } {
+/** Every event of `table` (each is legal in some state) as a {@link Move}, by event name. */
+function movesOf<S extends string, E extends string>(table: Transitions<S, E>): { readonly [V in E]: Move<S, E> } {
   const out = {} as { [V in E]: Move<S, E> };
-  for (const e of events) out[e] = new Move(table, e);
+  for (const state in table) {
+    for (const name of Object.keys(table[state])) {
+      const e = name as E;
+      out[e] ??= new Move(table, e);
+    }
+  }
   return Object.freeze(out);
 }
 
 /** The request side's moves, by event. */
-export const RECEIVE_ON: { readonly [V in ReceiveEvent]: Move<ReceiveState, ReceiveEvent> } = movesOf(RECEIVE, [
-  "message-begin",
-  "head-complete",
-  "message-complete",
-  "hand-off",
-  "discard",
-  "next",
-  "last",
-  "peer-closed",
-  "parse-error",
-]);
+export const RECEIVE_ON: { readonly [V in ReceiveEvent]: Move<ReceiveState, ReceiveEvent> } = movesOf(RECEIVE);
 /** The response side's moves, by event. */
-export const SEND_ON: { readonly [V in SendEvent]: Move<SendState, SendEvent> } = movesOf(SEND, [
-  "write-informational",
-  "write-head",
-  "write-end",
-]);
+export const SEND_ON: { readonly [V in SendEvent]: Move<SendState, SendEvent> } = movesOf(SEND);
 /** The connection's moves, by event. */
-export const CONNECTION_ON: { readonly [V in ConnectionEvent]: Move<ConnectionState, ConnectionEvent> } = movesOf(
-  CONNECTION,
-  ["hand-off", "linger", "end", "close"],
-);
+export const CONNECTION_ON: { readonly [V in ConnectionEvent]: Move<ConnectionState, ConnectionEvent> } = movesOf(CONNECTION);
 
 function illegal(state: string, event: string): LocalProtocolError {
   return new LocalProtocolError("ERR_HTTP_STATE", `Cannot apply "${event}": not allowed in state "${state}"`);
