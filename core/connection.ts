@@ -30,8 +30,6 @@ import type { ConnectionHost } from "./connection-host.ts";
 import { PAUSE_BODY, PAUSE_DRAIN, PAUSE_QUEUE, Wire } from "./wire.ts";
 import { expiredTimer, type TimerPhase } from "./timers.ts";
 
-export type { ConnectionHost } from "./connection-host.ts";
-export { BATCH_LIMIT, LINGER_MS } from "./wire.ts";
 
 // Bits of Connection#flags: one field per connection instead of one per flag.
 const KEEP_ALIVE = 1; // the keep-alive latch: on → off only (see keepAlive)

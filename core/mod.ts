@@ -27,7 +27,8 @@ export {
 export { type PipeTarget, Readable } from "./readable.ts";
 export { type ResponseOwner, type ResponseSettings, ServerResponse, shareOutgoingHeaders, type WriteCallback } from "./server-response.ts";
 export { type HandOff, type HandOffSocket, Socket, type SocketHooks, TlsSocket } from "./socket.ts";
-export { cannedResponse, Connection, type ConnectionHost, DRAIN_LIMIT } from "./connection.ts";
+export { cannedResponse, Connection, DRAIN_LIMIT } from "./connection.ts";
+export type { ConnectionHost } from "./connection-host.ts";
 export { BATCH_LIMIT, LINGER_MS, PAUSE_BODY, PAUSE_DRAIN, PAUSE_QUEUE, Wire } from "./wire.ts";
 export type { ParserSettings } from "./parser/pool.ts";
 export { type ExpiredTimer, expiredTimer, type TimerPhase, type TimerSettings } from "./timers.ts";

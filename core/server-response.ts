@@ -235,8 +235,6 @@ export class ServerResponse extends EventEmitter {
   #rawList: Field[] | null = null;
   /** writeHead's header object, when no header was set before (sent as given, not stored). */
   #rawObject: Record<string, HeaderValue> | null = null;
-  // While #buildHead runs: the facts (response-head.ts) its fields gave.
-  #seen = 0;
   #removed = 0;
   /** The head once built (Node's `_header`), as parts (see `encodeHead`). */
   #head: HeadParts | null = null;
@@ -862,23 +860,24 @@ export class ServerResponse extends EventEmitter {
 
   #collectHead(head: string[], code: number): void {
     head.push(statusLine(code, this.statusMessage));
-    this.#seen = 0;
+    // The facts of response-head.ts that the fields give (and HAS_DATE).
+    let seen = 0;
     const obj = this.#rawObject;
     if (obj !== null) {
       for (const name in obj) {
-        if (name && Object.hasOwn(obj, name)) this.#headLine(head, name, obj[name]);
+        if (name && Object.hasOwn(obj, name)) seen |= this.#headLine(head, name, obj[name]);
       }
     } else {
       const raw = this.#rawList;
       if (raw !== null) {
-        for (const [name, value] of raw) this.#headLine(head, name, value);
+        for (const [name, value] of raw) seen |= this.#headLine(head, name, value);
       } else {
         const fields = this.#fields;
-        if (fields !== null) for (const key in fields) this.#headLine(head, fields[key][0], fields[key][1]);
+        if (fields !== null) for (const key in fields) seen |= this.#headLine(head, fields[key][0], fields[key][1]);
       }
     }
     // The rules are response-head.ts's; here the facts go in and the verdict is written out.
-    let facts = this.#seen | this.#removed;
+    let facts = seen | this.#removed;
     if (this.chunkedEncoding) facts |= rh.HAS_TE_CHUNKED;
     if (!this.#hasBody) facts |= rh.NO_BODY;
     if (this.useChunkedEncodingByDefault) facts |= rh.PEER_CHUNKED;
@@ -903,8 +902,8 @@ export class ServerResponse extends EventEmitter {
     this.#writer = bodyWriter(this.#framing);
   }
 
-  /** One header field of the head being built: its line(s), and what it tells _storeHeader. */
-  #headLine(parts: HeadParts, name: string, value: HeaderValue): void {
+  /** One header field of the head being built: its line(s); returns what it tells _storeHeader (fact bits). */
+  #headLine(parts: HeadParts, name: string, value: HeaderValue): number {
     if (Array.isArray(value)) {
       // Node's processHeader: a `Cookie` list, or a list for a name in `uniqueHeaders`, is one
       // field line joined with `; `; any other list is a line per value.
@@ -919,29 +918,24 @@ export class ServerResponse extends EventEmitter {
       parts.push(name, `${value}`);
     }
     const n = name.length;
-    if (n !== 4 && n !== 7 && n !== 10 && n !== 14 && n !== 17) return;
+    if (n !== 4 && n !== 7 && n !== 10 && n !== 14 && n !== 17) return 0;
     switch (name.toLowerCase()) {
       case "connection":
-        this.#seen |= CLOSE_TOKEN.test(String(value)) ? rh.HAS_CONNECTION | rh.HAS_CLOSE : rh.HAS_CONNECTION;
-        break;
+        return CLOSE_TOKEN.test(String(value)) ? rh.HAS_CONNECTION | rh.HAS_CLOSE : rh.HAS_CONNECTION;
       case "content-length":
-        this.#seen |= rh.HAS_LENGTH;
         this.#contentLength = Number(value);
-        break;
+        return rh.HAS_LENGTH;
       case "transfer-encoding":
-        this.#seen |= rh.HAS_TE;
         if (CHUNKED_TOKEN.test(String(value))) this.chunkedEncoding = true;
-        break;
+        return rh.HAS_TE;
       case "date":
-        this.#seen |= HAS_DATE;
-        break;
+        return HAS_DATE;
       case "keep-alive":
-        this.#seen |= rh.HAS_KEEP_ALIVE;
-        break;
+        return rh.HAS_KEEP_ALIVE;
       case "trailer":
-        this.#seen |= rh.HAS_TRAILER;
-        break;
+        return rh.HAS_TRAILER;
     }
+    return 0;
   }
 
   #frame(data: Uint8Array): Uint8Array[] {
