@@ -15,15 +15,17 @@
  * Copying the whole class surface onto every instance would survive the swap too, but costs
  * 20-50 µs per request and response on V8 (some 80 own properties each, defined one by one),
  * where the request and response objects otherwise cost 0.3 µs together. So
- * instead the request has one own accessor, `url` (about 0.2 µs to define), which every
- * router reads first after the swap (Express's, to match the path; finalhandler's, for its
+ * instead the request gets one own accessor, `url`, when a framework links it to its response
+ * (`req.res = res`, which Express does right before the swap; defining the accessor costs about
+ * 0.12 µs on V8, so requests no framework links do not get one). Every router reads `req.url`
+ * first after the swap (Express's, to match the path; finalhandler's, for its
  * 404); its getter notices the foreign prototype and calls {@link restoreSurface}, which puts
  * one object between the instance and the framework's prototype: our class surface, minus the
  * names the framework's plain objects define, over the framework's chain. Lookup order is then
  * what the framework expects on Node: its own additions first, then the `node:http` behaviour
  * (ours instead of the runtime's). The object is built once per (class, framework prototype)
  * pair. The request restores its response at the same time (Express swaps both). A framework
- * that swapped the prototypes and then used the objects without ever reading `req.url` would
+ * that swapped the prototypes without assigning `req.res`, or never read `req.url` after, would
  * not be noticed; none we know of does. No
  * per-request state lives here: a WeakMap entry per request costs V8 more in GC (ephemeron
  * tables) than the whole request object.

@@ -21,9 +21,9 @@
  * reports a premature close, because without `_readableState` it cannot see that `'end'` came
  * first; attached before `'end'` or after `'close'`, it reports success.
  *
- * `url` is an own accessor of each instance: it notices when a framework has replaced the
- * prototype (Express does, per request) and puts our surface back above the framework's
- * (`_surface.ts`).
+ * A framework that replaces the prototype (Express does, per request) first tells the request
+ * its response (`req.res = res`); from then on `url` is an own accessor of that instance, which
+ * notices the replacement and puts our surface back above the framework's (`_surface.ts`).
  *
  * @module
  */
@@ -157,10 +157,10 @@ export class IncomingMessage extends Readable {
   /** The request method, e.g. `"GET"`. */
   method = "";
   /**
-   * The request-target as received. An own accessor of each instance, not a field: reading it
-   * is how the message notices that a framework replaced its prototype (see `_surface.ts`).
+   * The request-target as received. A plain field until a framework assigns `req.res`; then an
+   * own accessor, whose reads notice that the framework replaced the prototype (see `res`).
    */
-  declare url: string;
+  url = "";
   /** HTTP major version of the request line. */
   httpVersionMajor = 1;
   /** HTTP minor version of the request line. */
@@ -195,11 +195,14 @@ export class IncomingMessage extends Readable {
   #distinct?: Record<string, string[]>;
   #trailers?: IncomingHeaders;
   #hooks: MessageHooks = noHooks;
+  /** Behind the `url` accessor, once there is one. */
   #url = "";
-  /** The prototype of our class (or subclass) this instance was made with. */
-  #classProto: object;
-  /** The prototype seen at the last `url` read. */
-  #home: object;
+  /** What was assigned to `res` (Node has no such property; Express assigns it). */
+  #res: unknown = undefined;
+  /** The prototype of our class (or subclass), once the `url` accessor is installed. */
+  #classProto: object | null = null;
+  /** The prototype seen at the last `url` read (null: no accessor). */
+  #home: object | null = null;
   /** The response to this request and its class's prototype, restored along with this one. */
   #response: object | null = null;
   #responseProto: object | null = null;
@@ -216,7 +219,7 @@ export class IncomingMessage extends Readable {
   static #URL: PropertyDescriptor = {
     get(this: IncomingMessage): string {
       if (Object.getPrototypeOf(this) !== this.#home) {
-        this.#home = restoreSurface(this, this.#classProto);
+        this.#home = restoreSurface(this, this.#classProto!);
         if (this.#response) restoreSurface(this.#response, this.#responseProto!);
       }
       return this.#url;
@@ -232,6 +235,24 @@ export class IncomingMessage extends Readable {
   constructor(socket: unknown = null) {
     super();
     this.socket = socket;
+  }
+
+  /**
+   * The response, as a framework links it: Express's `app.handle` (and Express 4's `init`
+   * middleware) assign `req.res = res`, and only then swap both prototypes. That assignment
+   * is where `url` becomes an own accessor (about 0.12 µs on V8: `Object.defineProperty` is a
+   * runtime call), so requests no framework touches do not pay for it. A framework that swaps
+   * the prototypes without assigning `req.res` first is not noticed; none we know of does.
+   */
+  get res(): unknown {
+    return this.#res;
+  }
+  set res(res: unknown) {
+    this.#res = res;
+    if (this.#home !== null) return;
+    // This setter runs only while our class's prototype is this instance's (an assignment
+    // after a swap lands in the framework's chain, which has no `res`): it is the one to keep.
+    this.#url = this.url;
     this.#classProto = this.#home = Object.getPrototypeOf(this) as object;
     Object.defineProperty(this, "url", IncomingMessage.#URL);
   }

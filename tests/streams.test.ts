@@ -629,6 +629,8 @@ test("a framework's prototype swap (as Express does) keeps our req and res worki
     },
   });
   const s = await serve((req: IncomingMessage, res: ServerResponse) => {
+    // Express links the two first (app.handle; Express 4's init middleware), then swaps.
+    (req as unknown as { res: unknown }).res = res;
     Object.setPrototypeOf(req, appRequest);
     Object.setPrototypeOf(res, appResponse);
     const url = req.url; // a router's first read
@@ -645,6 +647,25 @@ test("a framework's prototype swap (as Express does) keeps our req and res worki
   await c.settle();
   assert.deepEqual(JSON.parse(parse(c.text()).body), { url: "/p", extra: "req-extra", body: "hi", host: "h" });
   assert.match(c.text(), /Content-Type: application\/json/);
+  await s.close();
+});
+
+test("a request no framework links keeps url as a plain field; linking makes it an accessor with the same value", async () => {
+  const seen: string[] = [];
+  const s = await serve((req: IncomingMessage, res: ServerResponse) => {
+    const before = Object.getOwnPropertyDescriptor(req, "url")!;
+    seen.push(`${"value" in before} ${before.value}`);
+    (req as unknown as { res: unknown }).res = res;
+    const after = Object.getOwnPropertyDescriptor(req, "url")!;
+    seen.push(`${typeof after.get} ${req.url}`);
+    req.url = "/rewritten"; // routers rewrite req.url (mounting strips the prefix)
+    seen.push(req.url);
+    res.end();
+  });
+  const c = s.connect();
+  c.send("GET /a?b HTTP/1.1\r\nHost: h\r\n\r\n");
+  await c.settle();
+  assert.deepEqual(seen, ["true /a?b", "function /a?b", "/rewritten"]);
   await s.close();
 });
 
