@@ -2,7 +2,8 @@
  * `defer(fn)`: run `fn` soon, after the current synchronous code, as Node's `process.nextTick`
  * does for its streams: callbacks deferred while others are already waiting run in the same
  * batch, in order, including those deferred by a callback of the batch. The batch itself runs
- * as one microtask.
+ * as one microtask, or, for callbacks deferred while a connection processes a read, when that
+ * read is done (see {@link enterRead}).
  *
  * Why not one `queueMicrotask` per callback: the core defers several per request (a response's
  * 'finish' and 'close', a request's 'end' and 'close'), and on Node 20.20.2 `queueMicrotask` is
@@ -25,8 +26,13 @@ const fns: (((arg: any) => void) | undefined)[] = [];
 const args: unknown[] = [];
 let count = 0;
 let scheduled = false;
+let draining = false;
+// How many reads are being processed (a connection's onData, nested when a transport
+// delivers a read from inside a callback).
+let reading = 0;
 
 function drain(): void {
+  draining = true;
   // Callbacks deferred while draining are appended and run in this same batch. Each entry is
   // cleared once it ran: a batch can be long (a deep pipeline served in slices continues from
   // inside it, see Connection), and a callback or argument kept in the arrays would keep its
@@ -48,6 +54,24 @@ function drain(): void {
   if (count > 1024) fns.length = args.length = 0;
   count = 0;
   scheduled = false;
+  draining = false;
+}
+
+/**
+ * A connection starts processing a read. Until the matching {@link leaveRead}, deferred
+ * callbacks wait for the read to end instead of a microtask: when it ends they run at once,
+ * before any promise continuation queued meanwhile, as Node's nextTick queue runs after the
+ * callback that filled it. That is one microtask (a promise and its reaction, ~100 bytes and
+ * ~0.15 µs of a real server's CPU on Node 20) less per read.
+ */
+export function enterRead(): void {
+  reading++;
+}
+
+/** The read that {@link enterRead} announced is processed: run what it deferred. */
+export function leaveRead(): void {
+  // (A read nested in a batch leaves the batch to its outer drain, which runs what it adds.)
+  if (--reading === 0 && count > 0 && !draining) drain();
 }
 
 /**
@@ -59,7 +83,7 @@ export function defer<T>(fn: (arg: T) => void, arg?: T): void {
   fns[count] = fn;
   args[count] = arg;
   count++;
-  if (!scheduled) {
+  if (!scheduled && reading === 0) {
     scheduled = true;
     resolved.then(drain);
   }

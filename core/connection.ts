@@ -25,7 +25,7 @@ import { RemoteProtocolError } from "./errors.ts";
 import { readRequestHead } from "./request-head.ts";
 import { latin1Encode } from "./_bytes.ts";
 import type { ConnectionSink, TcpHandle, TlsSession } from "./transport.ts";
-import { defer } from "./_tick.ts";
+import { defer, enterRead, leaveRead } from "./_tick.ts";
 import type { ConnectionHost } from "./connection-host.ts";
 import { PAUSE_BODY, PAUSE_DRAIN, PAUSE_QUEUE, Wire } from "./wire.ts";
 import { expiredTimer, type TimerPhase } from "./timers.ts";
@@ -289,10 +289,12 @@ export class Connection extends Wire implements ConnectionSink, MessageHooks, Re
     if (this.#pending === NONE) this.#pending = [chunk];
     else this.#pending.push(chunk);
     this.#flags |= IN_READ;
+    enterRead();
     try {
       this.#process();
     } finally {
       this.#flags &= ~IN_READ;
+      leaveRead();
     }
   }
 
