@@ -57,6 +57,7 @@ import type {
   TlsSession,
   Transport,
 } from "../core/transport.ts";
+import { allocateFreshBelow } from "../core/_bytes.ts";
 import { unavailableOption } from "../core/errors.ts";
 import { alpnWire, HANDSHAKE_TIMEOUT, refuseTlsOptions, type TlsServerOptions } from "./_tls.ts";
 import { asError, checkExclusive, chmodAll, familyOf, handOver } from "./_shared.ts";
@@ -476,6 +477,9 @@ function listen(
   tls: { tls: BunTls; handshakeTimeout: number } | undefined,
 ): Listener {
   checkListenOptions(options);
+  // JSC allocates small typed arrays faster than it makes views of a shared buffer (see
+  // core/_bytes.ts): the core's response bytes below 1000 get arrays of their own.
+  allocateFreshBelow(1000);
   let listener: BunTCPListener;
   if (options.path !== undefined) {
     listener = bind({ unix: options.path }, onConnection, tls);

@@ -83,6 +83,24 @@ const SLAB_SIZE = 256 * 1024;
 /** Regions above this get an allocation of their own (the head + body join limit). */
 const SLAB_MAX = 16 * 1024;
 
+// Regions below this many bytes are typed arrays of their own, not slab views. 0 (never) by
+// default: on V8 a fresh `new Uint8Array(160)` costs ~440 ns (an off-heap backing store; Node
+// 20.20.2 and Deno 2.9.6) against ~34 ns for a slab view. JSC is the other way round: on Bun
+// 1.4.5 a fresh array costs 25 ns against 55 ns for a view (a view makes its ArrayBuffer
+// "wasteful", with its own wrapper), and the two meet at about 1000 bytes, where JSC stops
+// allocating typed arrays in its GC heap. Set by `allocateFreshBelow`.
+let freshBelow = 0;
+
+/**
+ * @internal Make regions of fewer than `n` bytes typed arrays of their own (0: always slab
+ * views). A transport calls this when its engine allocates small typed arrays faster than it
+ * makes views (the Bun transport does, with 1000, when it listens). Bytes never change, only
+ * where they live.
+ */
+export function allocateFreshBelow(n: number): void {
+  freshBelow = n;
+}
+
 /** Fresh regions carved one after another from shared buffers of SLAB_SIZE. */
 class Slab {
   #buffer = new ArrayBuffer(0);
@@ -90,7 +108,7 @@ class Slab {
 
   /** A fresh, zeroed region of `n` bytes that nothing else refers to. */
   take(n: number): Uint8Array {
-    if (n > SLAB_MAX) return new Uint8Array(n);
+    if (n > SLAB_MAX || n < freshBelow) return new Uint8Array(n);
     if (this.#offset + n > this.#buffer.byteLength) {
       this.#buffer = new ArrayBuffer(SLAB_SIZE);
       this.#offset = 0;

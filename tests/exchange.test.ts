@@ -280,3 +280,38 @@ test("idle connections share parsers: a head in progress keeps its own, and each
   await small.close();
   await big.close();
 });
+
+test("response bytes are the same whether small regions are slab views or arrays of their own (the Bun transport's choice)", async () => {
+  const { allocateFreshBelow } = await import("../core/_bytes.ts");
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    if (req.url === "/chunked") {
+      res.write("a");
+      res.write("é".repeat(600)); // 1200 bytes: above the fresh limit
+      res.end("z");
+      return;
+    }
+    if (req.url === "/big") {
+      res.end("x".repeat(5000));
+      return;
+    }
+    echo(req, res);
+  };
+  const input = [
+    "GET /a HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\n\r\n", // two answers joined in one write
+    "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc",
+    "GET /chunked HTTP/1.1\r\nHost: a\r\n\r\n",
+    "GET /big HTTP/1.1\r\nHost: a\r\n\r\n",
+  ];
+  const outputs: string[] = [];
+  try {
+    for (const limit of [0, 1000, 100_000]) {
+      allocateFreshBelow(limit);
+      outputs.push((await exchange(handler, input)).text);
+    }
+  } finally {
+    allocateFreshBelow(0);
+  }
+  assert.match(outputs[0], /^HTTP\/1\.1 200 OK\r\n[^]*\/a:[^]*\/b:[^]*\/p:abc[^]*\r\n1\r\na\r\n4b0\r\n(\xc3\xa9){600}\r\n1\r\nz\r\n0\r\n\r\n[^]*x{5000}$/);
+  assert.equal(outputs[1], outputs[0]);
+  assert.equal(outputs[2], outputs[0]);
+});
