@@ -31,6 +31,7 @@ import {
   chunkBytes,
   type HeaderValue,
   httpDate,
+  lowerName,
   statusLine,
   validateHeaderName,
   validateHeaderValue,
@@ -344,7 +345,7 @@ export class ServerResponse extends EventEmitter {
     this.#assertHeadersNotSent("set");
     validateHeaderName(name);
     validateHeaderValue(name, value);
-    (this.#fields ??= Object.create(null) as Fields)[name.toLowerCase()] = [name, value];
+    (this.#fields ??= Object.create(null) as Fields)[lowerName(name)] = [name, value];
     return this;
   }
 
@@ -356,7 +357,7 @@ export class ServerResponse extends EventEmitter {
     this.#assertHeadersNotSent("append");
     validateHeaderName(name);
     validateHeaderValue(name, value);
-    const field = this.#fields?.[name.toLowerCase()];
+    const field = this.#fields?.[lowerName(name)];
     if (!field) return this.setHeader(name, value);
     if (!Array.isArray(field[1])) field[1] = [field[1] as string | number];
     const values = field[1] as (string | number)[];
@@ -382,16 +383,16 @@ export class ServerResponse extends EventEmitter {
 
   /** The value set for header `name` (any case), or `undefined`. */
   getHeader(name: string): HeaderValue | undefined {
-    return this.#fields?.[String(name).toLowerCase()]?.[1];
+    return this.#fields?.[lowerName(String(name))]?.[1];
   }
   /** Whether header `name` (any case) is set. */
   hasHeader(name: string): boolean {
-    return this.#fields?.[String(name).toLowerCase()] !== undefined;
+    return this.#fields?.[lowerName(String(name))] !== undefined;
   }
   /** Unset header `name`; for `Connection`, `Content-Length`, `Transfer-Encoding` and `Date` the server no longer adds its own. */
   removeHeader(name: string): void {
     this.#assertHeadersNotSent("remove");
-    const key = String(name).toLowerCase();
+    const key = lowerName(String(name));
     // Node's _removedConnection / _removedContLen / _removedTE: removing one of these also
     // stops the server from adding it itself.
     switch (key) {
@@ -919,7 +920,7 @@ export class ServerResponse extends EventEmitter {
     }
     const n = name.length;
     if (n !== 4 && n !== 7 && n !== 10 && n !== 14 && n !== 17) return 0;
-    switch (name.toLowerCase()) {
+    switch (lowerName(name)) {
       case "connection":
         return CLOSE_TOKEN.test(String(value)) ? rh.HAS_CONNECTION | rh.HAS_CLOSE : rh.HAS_CONNECTION;
       case "content-length":
