@@ -83,7 +83,8 @@ export function defer<T>(fn: (arg: T) => void, arg?: T): void {
   fns[count] = fn;
   args[count] = arg;
   count++;
-  if (!scheduled && reading === 0) {
+  // (While a batch drains, what it defers joins it: no microtask needed.)
+  if (!scheduled && reading === 0 && !draining) {
     scheduled = true;
     resolved.then(drain);
   }

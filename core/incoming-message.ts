@@ -93,6 +93,10 @@ export function distinctFromRaw(raw: readonly string[]): Record<string, string[]
   return out;
 }
 
+// What a message has before the connection attaches its head (the parser's arrays): shared
+// and frozen, so a constructed message costs no two empty arrays it will never keep.
+const NO_FIELDS = Object.freeze([]) as unknown as string[];
+
 const noHooks: MessageHooks = { pull() {}, destroy() {} };
 
 /** What `destroy()` may ask of `req.socket`. */
@@ -168,9 +172,9 @@ export class IncomingMessage extends Readable {
   /** The HTTP version as `"major.minor"`. */
   httpVersion = "1.1";
   /** Header names and values, alternating, as received. */
-  rawHeaders: string[] = [];
+  rawHeaders: string[] = NO_FIELDS;
   /** Trailer names and values of a chunked body, alternating, as received. */
-  rawTrailers: string[] = [];
+  rawTrailers: string[] = NO_FIELDS;
   /** True once the whole body was received. */
   complete = false;
   /** True if the message was destroyed before it was complete and read to the end. */
