@@ -36,7 +36,7 @@ const KEEP_ALIVE = 1; // the keep-alive latch: on → off only (see keepAlive)
 const PROCESSING = 2; // #process is on the stack
 const PEER_ENDED = 4; // the peer half-closed
 const RES_DONE = 8; // the current response finished
-const IN_READ = 16; // onData is on the stack: #lastActivity is the time of this read
+const IN_READ = 16; // onData (or what it deferred) is on the stack: #lastActivity is the time of this read
 
 /**
  * Bytes of an unread request body we read and discard after the response, to keep the
@@ -293,8 +293,10 @@ export class Connection extends Wire implements ConnectionSink, MessageHooks, Re
     try {
       this.#process();
     } finally {
-      this.#flags &= ~IN_READ;
+      // What the read deferred runs first, still at the read's time (a response ended from a
+      // request's 'end' listener reads no clock for its Date).
       leaveRead();
+      this.#flags &= ~IN_READ;
     }
   }
 
