@@ -610,3 +610,41 @@ test("'clientError' listeners get the error and the socket, and decide the reply
   assert.equal(c.text(), "HTTP/1.1 400 Bad Request\r\nX-Custom: 1\r\n\r\n");
   await s.close();
 });
+
+test("events deferred while a read is processed come before promise continuations queued by its handler, as Node's nextTick queue does", async () => {
+  const order: string[] = [];
+  const s = await serve((req: IncomingMessage, res: ServerResponse) => {
+    res.on("finish", () => order.push(`finish ${req.url}`));
+    res.on("close", () => order.push(`close ${req.url}`));
+    void Promise.resolve().then(() => order.push(`promise ${req.url}`));
+    res.end("x");
+    queueMicrotask(() => order.push(`microtask ${req.url}`));
+    order.push(`ended ${req.url}`);
+  });
+  const c = s.connect();
+  // Two requests in one read: both handlers run, then what they deferred, then the microtasks.
+  c.send("GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+  await c.settle();
+  assert.deepEqual(order, [
+    "ended /a", "ended /b",
+    "finish /a", "close /a", "finish /b", "close /b",
+    "promise /a", "microtask /a", "promise /b", "microtask /b",
+  ]);
+  // Outside a read (a response ended later, from a timer), they come in the microtask queue's order.
+  order.length = 0;
+  const late = await serve((req: IncomingMessage, res: ServerResponse) => {
+    setTimeout(() => {
+      void Promise.resolve().then(() => order.push("promise before"));
+      res.on("finish", () => order.push("finish"));
+      res.end("y");
+      void Promise.resolve().then(() => order.push("promise after"));
+    }, 1);
+  });
+  const c2 = late.connect();
+  c2.send("GET /c HTTP/1.1\r\nHost: h\r\n\r\n");
+  await new Promise((r) => setTimeout(r, 30));
+  await c2.settle();
+  assert.deepEqual(order, ["promise before", "finish", "promise after"]);
+  await s.close();
+  await late.close();
+});
