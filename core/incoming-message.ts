@@ -118,12 +118,6 @@ function afterResponse(fn: () => void): void {
   defer(() => defer(fn));
 }
 
-/**
- * @internal Tell a request which response answers it (the response's constructor calls this),
- * so the request can restore both when a framework swaps their prototypes.
- */
-export let linkResponse: (req: IncomingMessage, res: object) => void;
-
 /** What the parser read of a request head (a `RequestParser` is one). */
 export interface ParsedHead {
   /** The method, e.g. `"GET"`. */
@@ -207,17 +201,12 @@ export class IncomingMessage extends Readable {
   #classProto: object | null = null;
   /** The prototype seen at the last `url` read (null: no accessor). */
   #home: object | null = null;
-  /** The response to this request and its class's prototype, restored along with this one. */
+  /**
+   * The response the framework linked (the first `req.res`) and its prototype then, before the
+   * swap: restored along with this message.
+   */
   #response: object | null = null;
   #responseProto: object | null = null;
-
-  static {
-    linkResponse = (req, res) => {
-      if (!(#response in req)) return;
-      req.#response = res;
-      req.#responseProto = Object.getPrototypeOf(res) as object;
-    };
-  }
 
   // Shared by every instance; functions in the class body may use its #fields.
   static #URL: PropertyDescriptor = {
@@ -258,6 +247,10 @@ export class IncomingMessage extends Readable {
     // after a swap lands in the framework's chain, which has no `res`): it is the one to keep.
     this.#url = this.url;
     this.#classProto = this.#home = Object.getPrototypeOf(this) as object;
+    if (typeof res === "object" && res !== null) {
+      this.#response = res;
+      this.#responseProto = Object.getPrototypeOf(res) as object;
+    }
     Object.defineProperty(this, "url", IncomingMessage.#URL);
   }
 

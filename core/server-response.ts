@@ -26,7 +26,7 @@ import { encodeHead, type HeadParts, headText, shareHead } from "./_bytes.ts";
 import { EventEmitter } from "./_events.ts";
 import { type BodyWriter, bodyWriter, type Framing } from "./body-writers.ts";
 import { LocalProtocolError, rangeError, typeError } from "./errors.ts";
-import { type IncomingMessage, linkResponse } from "./incoming-message.ts";
+import type { IncomingMessage } from "./incoming-message.ts";
 import {
   chunkBytes,
   type HeaderValue,
@@ -276,7 +276,6 @@ export class ServerResponse extends EventEmitter {
     this.useChunkedEncodingByDefault = req.httpVersionMajor > 1 ||
       (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) ||
       CHUNKED_TOKEN.test(String(req.headers.te ?? ""));
-    linkResponse(req, this);
   }
 
   /** True once the head was written (by `writeHead`, `flushHeaders` or the first write). */
