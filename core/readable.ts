@@ -179,8 +179,7 @@ export class Readable extends EventEmitter {
     this.#buffer.push(chunk);
     this.#buffered += chunk.byteLength;
     this.#wakeUp();
-    if (this.#flowing) this.#scheduleFlow();
-    else if ((this.#bits & READABLE_LISTENING) !== 0) this.#scheduleReadable();
+    this.#announce();
     return this.#buffered < this.readableHighWaterMark;
   }
 
@@ -190,6 +189,11 @@ export class Readable extends EventEmitter {
     this.#bits |= ENDED;
     this.#wakeUp();
     if (this.destroyed) return;
+    this.#announce();
+  }
+
+  /** Bytes or the end arrived: flow them to 'data', or tell a 'readable' listener. */
+  #announce(): void {
     if (this.#flowing) this.#scheduleFlow();
     else if ((this.#bits & READABLE_LISTENING) !== 0) this.#scheduleReadable();
   }
@@ -643,9 +647,14 @@ export class Readable extends EventEmitter {
   }
 
   #scheduleFlow(): void {
-    if ((this.#bits & FLOW_SCHEDULED) !== 0) return;
-    this.#bits |= FLOW_SCHEDULED;
-    defer(Readable.#flow, this);
+    this.#scheduleOnce(FLOW_SCHEDULED, Readable.#flow);
+  }
+
+  /** Defer `task` unless it is already waiting (its `bit` set; the task clears it). */
+  #scheduleOnce(bit: number, task: (r: Readable) => void): void {
+    if ((this.#bits & bit) !== 0) return;
+    this.#bits |= bit;
+    defer(task, this);
   }
 
   // Deferred tasks take their stream as the argument: no closure per stream.
@@ -668,9 +677,7 @@ export class Readable extends EventEmitter {
   static #pull = (r: Readable): void => r._pull();
 
   #scheduleReadable(): void {
-    if ((this.#bits & READABLE_SCHEDULED) !== 0) return;
-    this.#bits |= READABLE_SCHEDULED;
-    defer(Readable.#readable, this);
+    this.#scheduleOnce(READABLE_SCHEDULED, Readable.#readable);
   }
 
   static #readable = (r: Readable): void => {
