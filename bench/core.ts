@@ -12,6 +12,9 @@
 //   ... -- --alloc            (node) heap bytes allocated per request, by function
 //   ... -- --timeouts         the server's default timeouts instead of none (they cost a clock
 //                             read or two per request: the sweep is per server, not per request)
+//   ... -- --floor            the floor (bench/servers/_floor.mjs: the same parser binding, no
+//                             request/response objects, answers built ahead) instead of the
+//                             server, on the same fake transport; run both to read anyhttp/floor
 //
 // Workloads: `get` — wrk's GET (one request per read, the response awaited before the next
 // read, as a keep-alive client does); `pipelined` — 100 GETs in one read; `post` — the 4 KiB
@@ -34,9 +37,10 @@ function arg(name: string, fallback: string): string {
 }
 // Node runs the npm build (`--dist`, as `npm run bench:core` does): tsx's transform wraps every
 // closure in a `__name()` call that costs more than some of the code measured.
-const { createServer } = (argv.includes("--dist")
+const { createServer, RequestParser } = (argv.includes("--dist")
   ? await import("../dist/core.js" as string)
   : await import("../core/mod.ts")) as typeof import("../core/mod.ts");
+const FLOOR = argv.includes("--floor");
 const ROUNDS = Number(arg("rounds", "5"));
 const SECONDS = Number(arg("seconds", "1"));
 const WORKLOADS = arg("workloads", "get,pipelined,post").split(",");
@@ -98,8 +102,10 @@ const transport: Transport = {
   },
 };
 
-const server = createServer(argv.includes("--timeouts") ? { transport } : { transport, keepAliveTimeout: 0, headersTimeout: 0, requestTimeout: 0 }, handler);
-server.listen(8080);
+const server = FLOOR ? null : createServer(argv.includes("--timeouts") ? { transport } : { transport, keepAliveTimeout: 0, headersTimeout: 0, requestTimeout: 0 }, handler);
+if (server) server.listen(8080);
+// @ts-ignore: plain .mjs shared with the floor servers
+else transport.listen({ port: 8080 }, (await import("./servers/_floor.mjs")).floorServer(RequestParser));
 
 const dec = new TextDecoder();
 /** Feed `bytes`, let microtasks run, return what was written. */
@@ -175,7 +181,7 @@ async function pollutionAlone(): Promise<number> {
 
 await check();
 const inputs: Record<string, [Uint8Array, number]> = { get: [GET, 1], pipelined: [PIPELINED, PIPE], post: [POST, 1] };
-console.log(`anyhttp core, in process, ${runtime}: ${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connection(s)${FRESH ? ", fresh bytes per read" : ""}${POLLUTE.length ? `, ${POLLUTE.length >> 10} KiB of cache lines written after each read` : ""}`);
+console.log(`${FLOOR ? "the floor (no request/response objects)" : "anyhttp core"}, in process, ${runtime}: ${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connection(s)${FRESH ? ", fresh bytes per read" : ""}${POLLUTE.length ? `, ${POLLUTE.length >> 10} KiB of cache lines written after each read` : ""}`);
 let alone = 0;
 if (POLLUTE.length) {
   const xs: number[] = [];
@@ -245,4 +251,4 @@ for (const w of WORKLOADS) {
   );
 }
 void lastChunk;
-await server.close();
+await server?.close();

@@ -156,18 +156,50 @@ let lastParts: HeadParts = [];
 let lastHeadBytes: Uint8Array | null = null;
 
 /**
- * The head whose parts are `draft` (a scratch array, left as it is): the last head built if it
- * has the same parts, else a new array of them.
+ * A head being built: its parts written by index into an array kept from one head to the
+ * next. Neither `push()` nor `parts.length = 0` (a runtime call on V8: ~50 ns on Node 20.20.2
+ * and Deno 2.9.6, against ~10 ns for the indexed writes of a whole head).
  */
-export function shareHead(draft: readonly string[]): HeadParts {
+export class HeadDraft {
+  /** The parts; only the first `n` are this head's. */
+  readonly parts: string[] = [];
+  /** How many parts the head has so far. */
+  n = 0;
+  /** Entries written past `n` by an earlier, longer head (cleared by shareHead). */
+  high = 0;
+
+  /** Start a head with its status line. */
+  begin(statusLine: string): void {
+    this.parts[0] = statusLine;
+    this.n = 1;
+  }
+  /** Add a field line. */
+  add(name: string, value: string): void {
+    const parts = this.parts;
+    const n = this.n;
+    parts[n] = name;
+    parts[n + 1] = value;
+    this.n = n + 2;
+  }
+}
+
+/**
+ * The head whose parts are `draft`'s (left as they are): the last head built if it has the
+ * same parts, else a new array of them.
+ */
+export function shareHead(draft: HeadDraft): HeadParts {
+  const parts = draft.parts;
+  const n = draft.n;
+  // An earlier, longer head's strings are not kept alive by the scratch array.
+  if (draft.high > n) for (let i = n; i < draft.high; i++) parts[i] = "";
+  draft.high = n;
   const last = lastParts;
-  const n = draft.length;
   if (last.length === n) {
     let i = 0;
-    while (i < n && draft[i] === last[i]) i++;
+    while (i < n && parts[i] === last[i]) i++;
     if (i === n) return last;
   }
-  lastParts = draft.slice();
+  lastParts = parts.slice(0, n);
   lastHeadBytes = null;
   return lastParts;
 }

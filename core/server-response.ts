@@ -22,7 +22,7 @@
  * @module
  */
 
-import { encodeHead, type HeadParts, headText, shareHead } from "./_bytes.ts";
+import { encodeHead, HeadDraft, type HeadParts, headText, shareHead } from "./_bytes.ts";
 import { EventEmitter } from "./_events.ts";
 import { type BodyWriter, bodyWriter, type Framing } from "./body-writers.ts";
 import { LocalProtocolError, rangeError, typeError } from "./errors.ts";
@@ -125,8 +125,8 @@ const JOIN_LIMIT = 16 * 1024;
 /** The empty cork buffer, shared (replaced by an array of its own when something is corked). */
 const NO_CHUNKS: Uint8Array[] = [];
 
-// Scratch arrays for #buildHead (see there).
-const drafts: string[][] = [];
+// Scratch drafts for #buildHead (see there).
+const drafts: HeadDraft[] = [];
 let drafting = 0;
 
 // The Keep-Alive value for the last (timeout, max) seen: the same string object every time, so
@@ -846,9 +846,8 @@ export class ServerResponse extends EventEmitter {
     if (!this.#owner.keepAlive) this.shouldKeepAlive = false;
     // Parts are collected in a scratch array (one per nesting level: a header value's
     // toString() could build another response's head meanwhile), then shared or copied.
-    const head = drafts[drafting] ??= [];
+    const head = drafts[drafting] ??= new HeadDraft();
     drafting++;
-    head.length = 0;
     try {
       this.#collectHead(head, code);
     } finally {
@@ -858,8 +857,8 @@ export class ServerResponse extends EventEmitter {
     if (this.#last) this.shouldKeepAlive = false;
   }
 
-  #collectHead(head: string[], code: number): void {
-    head.push(statusLine(code, this.statusMessage));
+  #collectHead(head: HeadDraft, code: number): void {
+    head.begin(statusLine(code, this.statusMessage));
     // The facts of response-head.ts that the fields give (and HAS_DATE).
     let seen = 0;
     const obj = this.#rawObject;
@@ -889,33 +888,33 @@ export class ServerResponse extends EventEmitter {
     this.#framing = rh.FRAMINGS[v & rh.FRAMING];
     if ((v & rh.CLOSES) !== 0) this.#last = true;
     if ((v & rh.ADD_CHUNKED) !== 0) this.chunkedEncoding = true;
-    if ((facts & HAS_DATE) === 0 && this.sendDate) head.push("Date", httpDate(this.#owner.now()));
+    if ((facts & HAS_DATE) === 0 && this.sendDate) head.add("Date", httpDate(this.#owner.now()));
     if ((v & rh.SAY_KEEP_ALIVE) !== 0) {
-      head.push("Connection", "keep-alive");
-      if ((v & rh.SAY_TIMEOUT) !== 0) head.push("Keep-Alive", keepAliveValue(timeout, this.#owner.options.maxRequestsPerSocket));
+      head.add("Connection", "keep-alive");
+      if ((v & rh.SAY_TIMEOUT) !== 0) head.add("Keep-Alive", keepAliveValue(timeout, this.#owner.options.maxRequestsPerSocket));
     } else if ((v & rh.SAY_CLOSE) !== 0) {
-      head.push("Connection", "close");
+      head.add("Connection", "close");
     }
-    if ((v & rh.ADD_LENGTH) !== 0) head.push("Content-Length", `${this.#contentLength}`);
-    else if ((v & rh.ADD_CHUNKED) !== 0) head.push("Transfer-Encoding", "chunked");
+    if ((v & rh.ADD_LENGTH) !== 0) head.add("Content-Length", `${this.#contentLength}`);
+    else if ((v & rh.ADD_CHUNKED) !== 0) head.add("Transfer-Encoding", "chunked");
     if (this.#framing !== "length") this.#contentLength = null;
     this.#writer = bodyWriter(this.#framing);
   }
 
   /** One header field of the head being built: its line(s); returns what it tells _storeHeader (fact bits). */
-  #headLine(parts: HeadParts, name: string, value: HeaderValue): number {
+  #headLine(parts: HeadDraft, name: string, value: HeaderValue): number {
     if (Array.isArray(value)) {
       // Node's processHeader: a `Cookie` list, or a list for a name in `uniqueHeaders`, is one
       // field line joined with `; `; any other list is a line per value.
       const unique = this.#owner.options.uniqueHeaders;
       if ((value.length > 1 && name.length === 6 && name.toLowerCase() === "cookie") ||
         (unique != null && unique.has(name.toLowerCase()))) {
-        parts.push(name, value.join("; "));
+        parts.add(name, value.join("; "));
       } else {
-        for (const v of value) parts.push(name, `${v}`);
+        for (const v of value) parts.add(name, `${v}`);
       }
     } else {
-      parts.push(name, `${value}`);
+      parts.add(name, `${value}`);
     }
     const n = name.length;
     if (n !== 4 && n !== 7 && n !== 10 && n !== 14 && n !== 17) return 0;
