@@ -657,7 +657,8 @@ export class RequestParser {
     this.url = "";
     this.rawHeaders = NONE;
     this.rawTrailers = NONE;
-    this.bodyChunks.length = 0;
+    // Guarded: even on an empty array, `length = 0` is a runtime call on V8 (~30 ns).
+    if (this.bodyChunks.length !== 0) this.bodyChunks.length = 0;
   }
 
   /** Forget all state (after an error, or to reuse the parser for a new connection). */
