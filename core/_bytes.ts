@@ -139,6 +139,8 @@ export function encodeWire(text: string): Uint8Array {
  */
 export type HeadParts = string[];
 
+const NO_TAIL: readonly Uint8Array[] = [];
+
 /** The head's text, for `res._header`. */
 export function headText(parts: HeadParts): string {
   let s = parts[0];
@@ -204,11 +206,27 @@ export function shareHead(draft: HeadDraft): HeadParts {
   return lastParts;
 }
 
+/** Longest string {@link shortAscii} says yes to. */
+const SHORT_TEXT = 64;
+
+/**
+ * True if `s` has at most 64 code units, all below 0x80: its UTF-8 bytes are its code units,
+ * one each, so it can be written straight into a head's buffer (see encodeHead).
+ */
+export function shortAscii(s: string): boolean {
+  const n = s.length;
+  if (n > SHORT_TEXT) return false;
+  let all = 0;
+  for (let i = 0; i < n; i++) all |= s.charCodeAt(i);
+  return all < 0x80;
+}
+
 /**
  * One wire buffer holding the head `parts` (see HeadParts) followed by `tail` (`tailBytes`
- * long in total): a response head and its body leave as one write, copied once.
+ * long in total): a response head and its body leave as one write, copied once. A string
+ * tail is one {@link shortAscii} said yes to, written as it is (`tailBytes` is its length).
  */
-export function encodeHead(parts: HeadParts, tail: readonly Uint8Array[] = [], tailBytes = 0): Uint8Array {
+export function encodeHead(parts: HeadParts, tail: readonly Uint8Array[] | string = NO_TAIL, tailBytes = 0): Uint8Array {
   const count = parts.length;
   // Each field line adds ": " and CRLF; the empty line ending the head adds a CRLF.
   let n = parts[0].length + 2 + 2 * (count - 1);
@@ -230,7 +248,8 @@ export function encodeHead(parts: HeadParts, tail: readonly Uint8Array[] = [], t
     out[at] = 0x0a;
     if (parts === lastParts) lastHeadBytes = out.slice(0, n);
   }
-  copyChunks(tail, out, n);
+  if (typeof tail === "string") putLatin1(tail, out, n);
+  else copyChunks(tail, out, n);
   return out;
 }
 

@@ -22,7 +22,7 @@
  * @module
  */
 
-import { encodeHead, HeadDraft, type HeadParts, headText, shareHead } from "./_bytes.ts";
+import { encodeHead, HeadDraft, type HeadParts, headText, shareHead, shortAscii } from "./_bytes.ts";
 import { EventEmitter } from "./_events.ts";
 import { type BodyWriter, bodyWriter, type Framing } from "./body-writers.ts";
 import { LocalProtocolError, rangeError, typeError } from "./errors.ts";
@@ -669,24 +669,36 @@ export class ServerResponse extends EventEmitter {
       if (chunk !== undefined && chunk !== null) this.#writeError(destroyedError(), callback);
       return this;
     }
-    const data = chunk === undefined || chunk === null ? undefined : chunkBytes(chunk, (encoding as string | null | undefined) ?? undefined);
+    // A short ASCII string (the usual `res.end("text")`) is kept as a string until it is known
+    // whether it can be written straight behind the head (see #endWithHead).
+    let text: string | null = null;
+    let data: Uint8Array | undefined;
+    if (typeof chunk === "string" && (encoding === undefined || encoding === null || encoding === "utf8") && shortAscii(chunk)) {
+      text = chunk;
+    } else if (chunk !== undefined && chunk !== null) {
+      data = chunkBytes(chunk, (encoding as string | null | undefined) ?? undefined);
+    }
+    const size = text !== null ? text.length : data ? data.byteLength : 0;
     if (this.#head === null) {
       // Node: a body given whole to end() before the head gets an exact Content-Length.
-      this.#contentLength = data ? data.byteLength : 0;
+      this.#contentLength = size;
       this._implicitHeader();
     }
     // Node's end(chunk) writes a truthy chunk through write_, which throws as write() does.
     if (chunk && !this.#hasBody && this.#owner.options.rejectNonStandardBodyWrites) throw bodyNotAllowed();
     if (this.strictContentLength && this.#framing === "length" && this.#contentLength !== null) {
-      const total = this.#bytesWritten + (this.#hasBody && data ? data.byteLength : 0);
+      const total = this.#bytesWritten + (this.#hasBody ? size : 0);
       if (total !== this.#contentLength) throw this.#lengthMismatch(total);
     }
     this.writableEnded = true;
-    const framed = data && this.#hasBody ? this.#frame(data) : NO_CHUNKS;
-    const tail = this.#writer!.end(this.#framing === "chunked" ? this.#trailers : undefined);
-    const wire = tail.length === 0 ? framed : framed.length === 0 ? tail : [...framed, ...tail];
-    if (this.#state === "waiting") this.#sendHead(wire);
-    else if (wire.length) this.#emitWire(wire);
+    if (text === null || !this.#endWithHead(text)) {
+      if (text !== null) data = chunkBytes(text);
+      const framed = data && this.#hasBody ? this.#frame(data) : NO_CHUNKS;
+      const tail = this.#writer!.end(this.#framing === "chunked" ? this.#trailers : undefined);
+      const wire = tail.length === 0 ? framed : framed.length === 0 ? tail : [...framed, ...tail];
+      if (this.#state === "waiting") this.#sendHead(wire);
+      else if (wire.length) this.#emitWire(wire);
+    }
     this.#state = SEND_ON["write-end"].next(this.#state);
     if (this.#corked) {
       this.#corked = 0;
@@ -961,6 +973,27 @@ export class ServerResponse extends EventEmitter {
     if (this.#state === "waiting") return this.#sendHead(wire);
     if (wire.length === 0) return !this.#needDrain;
     return this.#emitWire(wire);
+  }
+
+  /**
+   * end(text)'s path when `text` is the whole body after a head not yet sent (`shortAscii`):
+   * the head and the text in one buffer, encoded there, with no bytes of the text's own and
+   * no framing arrays. False, having done nothing, when it does not apply: the head went
+   * already, or the body is chunked, not allowed, or past Content-Length. (Corking and a
+   * replaced `_writeRaw` are #emitWire's, as for #sendHead.)
+   */
+  #endWithHead(text: string): boolean {
+    if (this.#state !== "waiting" || !this.#hasBody) return false;
+    const framing = this.#framing;
+    if (framing === "length") {
+      if (this.#contentLength === null || this.#bytesWritten + text.length > this.#contentLength) return false;
+    } else if (framing !== "close") {
+      return false;
+    }
+    this.#bytesWritten += text.length;
+    this.#state = SEND_ON["write-head"].next(this.#state);
+    this.#emitWire([encodeHead(this.#head!, text, text.length)]);
+    return true;
   }
 
   #sendHead(body: Uint8Array[]): boolean {

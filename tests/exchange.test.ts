@@ -315,3 +315,54 @@ test("response bytes are the same whether small regions are slab views or arrays
   assert.equal(outputs[1], outputs[0]);
   assert.equal(outputs[2], outputs[0]);
 });
+
+test("end(text) sends the same bytes as end() of that text's UTF-8 bytes, for every framing and state", async () => {
+  const utf8 = new TextEncoder();
+  // What the handler does before end(body); `body` is a string or its bytes.
+  const cases: Record<string, (res: ServerResponse, body: string | Uint8Array, n: number) => void> = {
+    implicit: (res, body) => res.end(body),
+    length: (res, body, n) => res.writeHead(200, { "Content-Length": n }).end(body),
+    longer: (res, body, n) => res.writeHead(200, { "Content-Length": n + 3 }).end(body), // short body: close
+    shorter: (res, body, n) => res.writeHead(200, { "Content-Length": Math.max(0, n - 1) }).end(body), // cut, close
+    chunked: (res, body) => res.writeHead(200).end(body),
+    corked: (res, body) => {
+      res.cork();
+      res.end(body);
+    },
+    written: (res, body) => {
+      res.write("a");
+      res.end(body);
+    },
+    latin1: (res, body) => res.end(body, typeof body === "string" ? "latin1" : undefined),
+    raw: (res, body) => {
+      const own = res._writeRaw;
+      res._writeRaw = function (this: ServerResponse, ...args: Parameters<ServerResponse["_writeRaw"]>) {
+        return own.apply(this, args);
+      };
+      res.end(body);
+    },
+  };
+  const texts = ["ok", "", "x".repeat(64), "y".repeat(65), "é", "a\u0080b", "\u{1F600}"];
+  const requests = [
+    "GET /%s HTTP/1.1\r\nHost: a\r\n\r\n",
+    "HEAD /%s HTTP/1.1\r\nHost: a\r\n\r\n",
+    "GET /%s HTTP/1.0\r\n\r\n",
+  ];
+  let compared = 0;
+  for (const [name, act] of Object.entries(cases)) {
+    for (const text of texts) {
+      // latin1 is a different encoding of a non-ASCII string; compare it with its own bytes.
+      const bytes = name === "latin1" ? Uint8Array.from({ length: text.length }, (_, i) => text.charCodeAt(i) & 0xff) : utf8.encode(text);
+      for (const request of requests) {
+        const input = [request.replace("%s", name)];
+        const asText = await exchange((_req, res) => act(res, text, bytes.byteLength), input);
+        const asBytes = await exchange((_req, res) => act(res, bytes, bytes.byteLength), input);
+        assert.equal(asText.text, asBytes.text, `${name} ${JSON.stringify(text)} ${JSON.stringify(input[0])}`);
+        compared++;
+      }
+    }
+  }
+  assert.equal(compared, 9 * 7 * 3);
+  const ok = await exchange((_req, res) => res.writeHead(200, { "Content-Length": 2 }).end("ok"), ["GET / HTTP/1.1\r\nHost: a\r\n\r\n"]);
+  assert.equal(ok.text, `HTTP/1.1 200 OK\r\nContent-Length: 2\r\nDate: ${DATE}\r\n${KA}\r\nok`);
+});
