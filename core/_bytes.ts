@@ -76,8 +76,9 @@ export function latin1Encode(s: string): Uint8Array {
 
 // Outgoing wire bytes are carved from shared slabs instead of one allocation each: a typed
 // array of its own costs an off-heap backing store and GC bookkeeping. A region is never
-// handed out twice, so a transport may keep any chunk as long as it likes; a slab is freed
-// when no region of it is referenced any more.
+// reused for other bytes, so a transport may keep any chunk as long as it likes; a slab is
+// freed when no region of it is referenced any more. Nothing writes to bytes once handed out
+// (the transport contract), so the same bytes may be handed out again (encodeHeadText).
 // 256 KiB: per byte handed out, cheaper to allocate than 64 KiB slabs on all three runtimes.
 const SLAB_SIZE = 256 * 1024;
 /** Regions above this get an allocation of their own (the head + body join limit). */
@@ -250,6 +251,31 @@ export function encodeHead(parts: HeadParts, tail: readonly Uint8Array[] | strin
   }
   if (typeof tail === "string") putLatin1(tail, out, n);
   else copyChunks(tail, out, n);
+  return out;
+}
+
+// The last whole response built by encodeHeadText: the head it had (the last head built), its
+// text, and its bytes.
+let lastWholeHead: HeadParts | null = null;
+let lastWholeText = "";
+let lastWhole: Uint8Array | null = null;
+
+/**
+ * A response of the head `parts` and the body `text` (one {@link shortAscii} said yes to), as
+ * one wire buffer. The same response as the last one (the same head, equal text) is the very
+ * same buffer: nothing in the core or a transport writes to bytes handed out (see Slab), so
+ * the same bytes may go out again, as a precomputed response does. That skips a region, the
+ * copies, and has the kernel read bytes that are already in the CPU's caches.
+ */
+export function encodeHeadText(parts: HeadParts, text: string): Uint8Array {
+  if (parts === lastWholeHead && text === lastWholeText && lastWhole !== null) return lastWhole;
+  const out = encodeHead(parts, text, text.length);
+  if (parts === lastParts) {
+    lastWholeHead = parts;
+    lastWholeText = text;
+    // A copy: a view would keep its whole slab alive.
+    lastWhole = out.slice();
+  }
   return out;
 }
 

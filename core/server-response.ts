@@ -22,7 +22,7 @@
  * @module
  */
 
-import { encodeHead, HeadDraft, type HeadParts, headText, shareHead, shortAscii } from "./_bytes.ts";
+import { encodeHead, encodeHeadText, HeadDraft, type HeadParts, headText, shareHead, shortAscii } from "./_bytes.ts";
 import { EventEmitter } from "./_events.ts";
 import { type BodyWriter, bodyWriter, type Framing } from "./body-writers.ts";
 import { LocalProtocolError, rangeError, typeError } from "./errors.ts";
@@ -992,7 +992,10 @@ export class ServerResponse extends EventEmitter {
     }
     this.#bytesWritten += text.length;
     this.#state = SEND_ON["write-head"].next(this.#state);
-    this.#emitWire([encodeHead(this.#head!, text, text.length)]);
+    // The bytes may be the last response's own (see encodeHeadText): only for our own
+    // _writeRaw, as a replacement could write to what it is given.
+    const own = this._writeRaw === ownWriteRaw;
+    this.#emitWire([own ? encodeHeadText(this.#head!, text) : encodeHead(this.#head!, text, text.length)]);
     return true;
   }
 

@@ -37,7 +37,8 @@ export interface TcpHandle {
    * Queue `chunk` for sending. Never throws, never drops: once accepted, the bytes go out
    * unless the connection dies. Returns `false` when the adapter's buffer is above its
    * high-water mark; the core then waits for `onDrain()` before writing more.
-   * Writes after `end()` or `destroy()` are ignored.
+   * Writes after `end()` or `destroy()` are ignored. The adapter must not modify or transfer
+   * `chunk`: the core may pass the same bytes again (a response equal to the last one).
    */
   write(chunk: Uint8Array): boolean;
   /** Optional: queue several chunks at once (one syscall where the runtime allows). */

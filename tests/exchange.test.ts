@@ -366,3 +366,17 @@ test("end(text) sends the same bytes as end() of that text's UTF-8 bytes, for ev
   const ok = await exchange((_req, res) => res.writeHead(200, { "Content-Length": 2 }).end("ok"), ["GET / HTTP/1.1\r\nHost: a\r\n\r\n"]);
   assert.equal(ok.text, `HTTP/1.1 200 OK\r\nContent-Length: 2\r\nDate: ${DATE}\r\n${KA}\r\nok`);
 });
+
+test("consecutive responses with the same head and different texts each send their own text", async () => {
+  const texts: Record<string, string> = { "/a": "aa", "/b": "bb" };
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    res.writeHead(200, { "Content-Length": 2 });
+    res.end(texts[req.url!]);
+  };
+  const input = ["/a", "/a", "/b", "/a", "/b", "/b"].map((p) => `GET ${p} HTTP/1.1\r\nHost: a\r\n\r\n`);
+  const head = `HTTP/1.1 200 OK\r\nContent-Length: 2\r\nDate: ${DATE}\r\n${KA}\r\n`;
+  const want = ["aa", "aa", "bb", "aa", "bb", "bb"].map((t) => head + t).join("");
+  // Pipelined in one read, and one request per read.
+  assert.equal((await exchange(handler, [input.join("")])).text, want);
+  assert.equal((await exchange(handler, input)).text, want);
+});
