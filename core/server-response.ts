@@ -515,11 +515,8 @@ export class ServerResponse extends EventEmitter {
       if (this.#fields === null) {
         // Node's writeHead with no header set before writes the object's fields straight into
         // the head without storing them (getHeader() does not see them): no Map, no entries.
-        for (const k in obj) {
-          if (!k || !Object.hasOwn(obj, k)) continue;
-          validateHeaderName(k);
-          validateHeaderValue(k, obj[k]);
-        }
+        // They are validated as the head is built (#collectHead), in the same pass, as Node's
+        // _storeHeader does.
         this.#rawObject = obj;
         return;
       }
@@ -875,8 +872,18 @@ export class ServerResponse extends EventEmitter {
     let seen = 0;
     const obj = this.#rawObject;
     if (obj !== null) {
-      for (const name in obj) {
-        if (name && Object.hasOwn(obj, name)) seen |= this.#headLine(head, name, obj[name]);
+      try {
+        for (const name in obj) {
+          if (!name || !Object.hasOwn(obj, name)) continue;
+          const value = obj[name];
+          validateHeaderName(name);
+          validateHeaderValue(name, value);
+          seen |= this.#headLine(head, name, value);
+        }
+      } catch (err) {
+        // As Node: headers that failed validation are not kept for a later head.
+        this.#rawObject = null;
+        throw err;
       }
     } else {
       const raw = this.#rawList;

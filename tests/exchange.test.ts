@@ -380,3 +380,21 @@ test("consecutive responses with the same head and different texts each send the
   assert.equal((await exchange(handler, [input.join("")])).text, want);
   assert.equal((await exchange(handler, input)).text, want);
 });
+
+test("writeHead() whose headers fail validation throws and keeps none of them: a later end() sends the bare head, as Node", async () => {
+  const codes: string[] = [];
+  const handler = (_req: IncomingMessage, res: ServerResponse) => {
+    for (const headers of [{ "X-Ok": "1", "X-Bad": "a\r\nb" }, { "X-Ok": "1", "Bad Name": "v" }]) {
+      try {
+        res.writeHead(201, headers);
+      } catch (err) {
+        codes.push((err as { code: string }).code);
+      }
+    }
+    assert.equal(res.headersSent, false);
+    res.end("ok");
+  };
+  const out = await exchange(handler, ["GET / HTTP/1.1\r\nHost: a\r\n\r\n"]);
+  assert.deepEqual(codes, ["ERR_INVALID_CHAR", "ERR_INVALID_HTTP_TOKEN"]);
+  assert.equal(out.text, `HTTP/1.1 201 Created\r\nDate: ${DATE}\r\n${KA}Content-Length: 2\r\n\r\nok`);
+});
