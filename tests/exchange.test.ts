@@ -384,7 +384,8 @@ test("consecutive responses with the same head and different texts each send the
 test("writeHead() whose headers fail validation throws and keeps none of them: a later end() sends the bare head, as Node", async () => {
   const codes: string[] = [];
   const handler = (_req: IncomingMessage, res: ServerResponse) => {
-    for (const headers of [{ "X-Ok": "1", "X-Bad": "a\r\nb" }, { "X-Ok": "1", "Bad Name": "v" }]) {
+    const attempts: Record<string, string>[] = [{ "X-Ok": "1", "X-Bad": "a\r\nb" }, { "X-Ok": "1", "Bad Name": "v" }];
+    for (const headers of attempts) {
       try {
         res.writeHead(201, headers);
       } catch (err) {
