@@ -88,7 +88,11 @@ export class EventEmitter {
       else a.splice(i, 2);
       return;
     }
-    if (list.length !== 0) a.push(event, list);
+    if (list.length === 0) return;
+    // A second event (a request's 'data' and 'end') gets an array of exactly four: push()
+    // would grow the backing store to 19 slots.
+    if (a.length === 2) this.#events = [a[0]!, a[1]!, event, list];
+    else a.push(event, list);
   }
 
   /** Remove the last-added registration of `listener` (or of a `once` wrapper of it) for `event`. */
