@@ -176,7 +176,7 @@ export class EventEmitter {
     if (typeof listener !== "function") {
       throw new TypeError(`The "listener" argument must be of type function. Received ${typeof listener}`);
     }
-    if (this.#events !== null && this.#get("newListener") !== undefined) {
+    if (this.#get("newListener") !== undefined) {
       this.emit("newListener", event, (listener as Wrapped).listener ?? listener);
     }
     const list = this.#get(event);

@@ -72,15 +72,7 @@ const CACHED_VALUE_MAX = 256;
  */
 export function validateHeaderValue(name: string, value: unknown): void {
   if (typeof value === "number") return; // digits, a sign, a point, "NaN", "Infinity"
-  if (typeof value === "string") {
-    const slot = value.length & 15;
-    if (validValues[slot] === value) return;
-    if (INVALID_VALUE_CHAR.test(value)) {
-      throw typeError("ERR_INVALID_CHAR", `Invalid character in header content ["${name}"]`);
-    }
-    if (value.length <= CACHED_VALUE_MAX) validValues[slot] = value;
-    return;
-  }
+  if (typeof value === "string" && validValues[value.length & 15] === value) return;
   if (value === undefined) {
     throw typeError("ERR_HTTP_INVALID_HEADER_VALUE", `Invalid value "undefined" for header "${name}"`);
   }
@@ -91,6 +83,7 @@ export function validateHeaderValue(name: string, value: unknown): void {
   if (INVALID_VALUE_CHAR.test(String(value))) {
     throw typeError("ERR_INVALID_CHAR", `Invalid character in header content ["${name}"]`);
   }
+  if (typeof value === "string" && value.length <= CACHED_VALUE_MAX) validValues[value.length & 15] = value;
 }
 
 let dateSecond = -1;
